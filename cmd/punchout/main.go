@@ -1,0 +1,120 @@
+// Command punchout is the cXML punchout gateway. main only calls run;
+// run parses the command line (flags, each with an environment variable)
+// and starts the subcommand.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/cxmlgate/punchout/internal/app"
+	"github.com/cxmlgate/punchout/internal/db"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "punchout:", err)
+		os.Exit(1)
+	}
+}
+
+// DBFlag is the --db flag every subcommand that touches the database takes.
+type DBFlag struct {
+	DB string `name:"db" env:"PUNCHOUT_DB" default:"sqlite:punchout.db" help:"Database: sqlite:PATH (default) or a postgres:// URL."`
+}
+
+// KeyFlags locate the server key that protects stored secrets.
+type KeyFlags struct {
+	SecretKey string `name:"secret-key" env:"PUNCHOUT_SECRET_KEY" help:"Server key (32 bytes, base64 or hex) protecting stored secrets. Default: read or create --key-file."`
+	KeyFile   string `name:"key-file" env:"PUNCHOUT_KEY_FILE" default:"punchout.key" help:"File holding the server key when --secret-key is not set; created with a new key if missing."`
+}
+
+type globals struct {
+	LogLevel  string `name:"log-level" env:"PUNCHOUT_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level."`
+	LogFormat string `name:"log-format" env:"PUNCHOUT_LOG_FORMAT" default:"json" enum:"json,text" help:"Log format."`
+
+	stdout, stderr io.Writer
+}
+
+func (g *globals) logger() *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(g.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if g.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(g.stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(g.stderr, opts))
+}
+
+type cli struct {
+	globals
+
+	Serve   serveCmd   `cmd:"" help:"Run the HTTP server (migrates the database first)."`
+	Migrate migrateCmd `cmd:"" help:"Apply pending database migrations and exit."`
+}
+
+type serveCmd struct {
+	DBFlag
+	KeyFlags
+	Addr         string `name:"addr" env:"PUNCHOUT_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
+	BaseURL      string `name:"base-url" env:"PUNCHOUT_BASE_URL" help:"Public URL of the gateway, used in StartPage links. Default: derived from --addr."`
+	AdminToken   string `name:"admin-token" env:"PUNCHOUT_ADMIN_TOKEN" help:"Bootstrap bearer token of the admin API."`
+	Demo         bool   `name:"demo" env:"PUNCHOUT_DEMO" help:"Seed the demo organization, connections and catalog (idempotent)."`
+	MaxBodyBytes int64  `name:"max-body-bytes" env:"PUNCHOUT_MAX_BODY_BYTES" default:"2097152" help:"Largest cXML document accepted, in bytes."`
+}
+
+func (s *serveCmd) Run(ctx context.Context, g *globals) error {
+	log := g.logger()
+	a, err := app.New(ctx, app.Config{
+		Addr: s.Addr, DB: s.DB, BaseURL: s.BaseURL, AdminToken: s.AdminToken, Demo: s.Demo,
+		SecretKey: s.SecretKey, KeyFile: s.KeyFile, MaxBodyBytes: s.MaxBodyBytes,
+	}, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Serve(ctx)
+}
+
+type migrateCmd struct {
+	DBFlag
+}
+
+func (m *migrateCmd) Run(ctx context.Context, g *globals) error {
+	d, err := db.Open(ctx, m.DB)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(g.stdout, "database is up to date")
+	return d.Close()
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c cli
+	c.stdout, c.stderr = stdout, stderr
+	parser, err := kong.New(&c,
+		kong.Name("punchout"),
+		kong.Description("cXML punchout gateway: Coupa and SAP Ariba punchout, orders and invoices."),
+		kong.UsageOnError(),
+		kong.Writers(stdout, stderr),
+		kong.BindTo(ctx, (*context.Context)(nil)),
+		kong.Bind(&c.globals),
+	)
+	if err != nil {
+		return err
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		return err
+	}
+	return kctx.Run()
+}

@@ -1,0 +1,21 @@
+// Package cxml is the gateway's document layer: the one place that reads and
+// writes cXML. It knows the envelope (payloadID, timestamp, credentials), the
+// request, response and message bodies the gateway exchanges with Coupa and
+// SAP Ariba, status codes, money and timestamps.
+//
+// It is lenient in and strict out. Parse reads what real procurement systems
+// send: documents without a DOCTYPE or with an empty internal subset, a
+// lower-case root, ISO-8859-1, timestamps without a zone or in US locale,
+// credential domains in any case, whitespace around values and elements in an
+// order the DTD does not allow. Marshal writes only documents that validate
+// against the official DTD their DOCTYPE names, with RFC 3339 timestamps and
+// payloadIDs unique by construction.
+//
+// Parse refuses hostile input before it builds anything: bodies over the size
+// limit, nesting deeper than the depth limit, entity declarations and any
+// DOCTYPE that is not the standard external cXML one. An inbound DOCTYPE is
+// never written back out.
+//
+// The package imports nothing else of the gateway; it knows no database and
+// no HTTP framework.
+package cxml

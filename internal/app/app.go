@@ -1,0 +1,210 @@
+// Package app is the gateway's composition root: it opens the database,
+// builds every feature's stores and handlers, registers all routes in one
+// function and runs the HTTP server. cmd/punchout calls it, and so do the
+// end-to-end tests, which start the whole gateway in-process.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/db"
+	"github.com/cxmlgate/punchout/internal/secret"
+	"github.com/cxmlgate/punchout/internal/web"
+	"github.com/cxmlgate/punchout/organization"
+	"github.com/cxmlgate/punchout/punchout"
+)
+
+// Config is everything the gateway is configured with. cmd/punchout fills
+// it from flags and the environment.
+type Config struct {
+	Addr       string
+	DB         string
+	BaseURL    string
+	AdminToken string
+	Demo       bool
+	// SecretKey is the server key (32 bytes, base64 or hex). When empty,
+	// KeyFile is read, or created with a new key.
+	SecretKey    string
+	KeyFile      string
+	MaxBodyBytes int64
+}
+
+// Defaults.
+const (
+	DefaultAddr = "127.0.0.1:8080"
+	DefaultDB   = "sqlite:punchout.db"
+)
+
+// App is a running gateway's parts.
+type App struct {
+	Config  Config
+	Log     *slog.Logger
+	DB      *db.DB
+	Keys    *secret.Keyring
+	IDs     *cxml.PayloadIDs
+	Metrics *web.Metrics
+	Echo    *echo.Echo
+
+	Organizations *organization.Store
+	Connections   *punchout.Connections
+	Endpoint      *punchout.Endpoint
+}
+
+// New opens and migrates the database, seeds the demo data when asked,
+// and builds the router.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = DefaultAddr
+	}
+	if cfg.DB == "" {
+		cfg.DB = DefaultDB
+	}
+	base, err := baseURL(cfg.BaseURL, cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	cfg.BaseURL = base
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = cxml.DefaultMaxBytes
+	}
+	keys, err := loadKeys(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	d, err := db.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	u, _ := url.Parse(cfg.BaseURL)
+	a := &App{
+		Config:  cfg,
+		Log:     log,
+		DB:      d,
+		Keys:    keys,
+		IDs:     &cxml.PayloadIDs{Host: u.Hostname()},
+		Metrics: web.NewMetrics(),
+	}
+	a.Organizations = organization.NewStore(d)
+	a.Connections = punchout.NewConnections(d, keys)
+	a.Endpoint = punchout.NewEndpoint(d, a.Connections, a.IDs, cxml.Limits{MaxBytes: cfg.MaxBodyBytes}, cfg.BaseURL+"/cxml", log)
+	if cfg.Demo {
+		if a.Config.AdminToken == "" {
+			a.Config.AdminToken = DemoAdminToken
+			log.Warn("no --admin-token given: the demo admin token is in use; never run --demo in production", "admin_token", DemoAdminToken)
+		}
+		if err := SeedDemo(ctx, a); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("demo data: %w", err)
+		}
+	}
+	a.Echo = web.New(web.Options{Log: log, Metrics: a.Metrics, IDs: a.IDs})
+	a.routes()
+	return a, nil
+}
+
+func loadKeys(cfg Config, log *slog.Logger) (*secret.Keyring, error) {
+	var key []byte
+	var err error
+	if cfg.SecretKey != "" {
+		key, err = secret.ParseKey(cfg.SecretKey)
+	} else {
+		path := cfg.KeyFile
+		if path == "" {
+			path = "punchout.key"
+		}
+		var created bool
+		key, created, err = secret.LoadOrCreateKeyFile(path)
+		if created {
+			log.Warn("created a new server key; keep it with the database, secrets stored under it cannot be read without it", "key_file", path)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("server key: %w", err)
+	}
+	return secret.NewKeyring(key)
+}
+
+func baseURL(base, addr string) (string, error) {
+	if base != "" {
+		u, err := url.Parse(strings.TrimRight(base, "/"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return "", fmt.Errorf("--base-url %q must be an absolute http(s) URL", base)
+		}
+		return u.String(), nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
+}
+
+// Handler is the gateway's HTTP handler.
+func (a *App) Handler() http.Handler { return a.Echo }
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Serve listens on the configured address until ctx is done, then shuts
+// down gracefully: it stops accepting, waits for requests in flight (up to
+// 30 seconds), and returns; the caller then closes the database.
+func (a *App) Serve(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return err
+	}
+	return a.ServeListener(ctx, ln)
+}
+
+// ServeListener is Serve on a listener the caller opened.
+func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	a.Log.Info("serving", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL, "db", redactDSN(a.Config.DB))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// redactDSN hides a PostgreSQL password in logs.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return dsn
+}

@@ -1,0 +1,170 @@
+// Package exchange is the log of every cXML document the gateway receives
+// or sends: direction, type, connection, payloadID, status code, duration
+// and the document itself with its shared secrets removed. It also holds
+// the answers that make inbound requests idempotent: a request that
+// repeats a payloadID from the same connection gets the stored answer,
+// byte for byte, and nothing else happens.
+package exchange
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/db"
+	"github.com/cxmlgate/punchout/internal/id"
+)
+
+// Directions.
+const (
+	In  = "in"
+	Out = "out"
+)
+
+// MaxStored bounds how much of a document the log keeps. Documents the
+// gateway accepts are smaller; the bound matters for refused oversized
+// bodies, of which only the beginning is kept.
+const MaxStored = 4 << 20
+
+// Record is one logged document.
+type Record struct {
+	ID             string         `db:"id" json:"id"`
+	Direction      string         `db:"direction" json:"direction"`
+	DocType        string         `db:"doc_type" json:"doc_type"`
+	ConnectionID   sql.NullString `db:"connection_id" json:"-"`
+	OrganizationID sql.NullString `db:"organization_id" json:"-"`
+	PayloadID      string         `db:"payload_id" json:"payload_id"`
+	ReplyTo        sql.NullString `db:"reply_to" json:"-"`
+	ReplayOf       sql.NullString `db:"replay_of" json:"-"`
+	StatusCode     int            `db:"status_code" json:"status_code"`
+	DurationUS     int64          `db:"duration_us" json:"duration_us"`
+	RequestID      string         `db:"request_id" json:"request_id"`
+	Document       string         `db:"document" json:"-"`
+	CreatedAt      time.Time      `db:"created_at" json:"created_at"`
+}
+
+// Pair is an inbound document and the answer the gateway gave it.
+type Pair struct {
+	In, Out Record
+}
+
+// NewPair prepares the log records of one request and its answer. doc is
+// redacted and bounded here, so no caller can store a secret by mistake.
+func NewPair(now time.Time, requestID string, in []byte, inType, inPayloadID string, out []byte, outType, outPayloadID string, status int, took time.Duration) *Pair {
+	inRec := Record{
+		ID: id.New("xin"), Direction: In, DocType: inType, PayloadID: inPayloadID,
+		StatusCode: status, DurationUS: took.Microseconds(), RequestID: requestID,
+		Document: clean(in), CreatedAt: now.UTC(),
+	}
+	outRec := Record{
+		ID: id.New("xout"), Direction: Out, DocType: outType, PayloadID: outPayloadID,
+		ReplyTo: sql.NullString{String: inRec.ID, Valid: true}, StatusCode: status,
+		DurationUS: took.Microseconds(), RequestID: requestID, Document: clean(out), CreatedAt: now.UTC(),
+	}
+	return &Pair{In: inRec, Out: outRec}
+}
+
+// SetConnection ties both records to the connection that sent the request.
+func (p *Pair) SetConnection(connectionID, organizationID string) {
+	for _, r := range []*Record{&p.In, &p.Out} {
+		r.ConnectionID = sql.NullString{String: connectionID, Valid: connectionID != ""}
+		r.OrganizationID = sql.NullString{String: organizationID, Valid: organizationID != ""}
+	}
+}
+
+func clean(doc []byte) string {
+	if len(doc) > MaxStored {
+		doc = doc[:MaxStored]
+	}
+	return string(cxml.RedactSecrets(doc))
+}
+
+const insertSQL = `INSERT INTO exchanges (id, direction, doc_type, connection_id, organization_id, payload_id,
+	reply_to, replay_of, status_code, duration_us, request_id, document, created_at)
+	VALUES (:id, :direction, :doc_type, :connection_id, :organization_id, :payload_id,
+	:reply_to, :replay_of, :status_code, :duration_us, :request_id, :document, :created_at)`
+
+// Insert stores the pair inside tx. When another request with the same
+// payloadID from the same connection got a final answer first, it returns
+// an error for which db.IsUniqueViolation is true: the caller rolls back
+// its work and answers with Replay.
+func Insert(ctx context.Context, tx sqlx.ExtContext, p *Pair) error {
+	if _, err := sqlx.NamedExecContext(ctx, tx, insertSQL, &p.In); err != nil {
+		return err
+	}
+	_, err := sqlx.NamedExecContext(ctx, tx, insertSQL, &p.Out)
+	return err
+}
+
+// InsertRecord stores one record, for documents that are not answers to a
+// request (an invoice the gateway sends, a cart it returns).
+func InsertRecord(ctx context.Context, tx sqlx.ExtContext, r *Record) error {
+	_, err := sqlx.NamedExecContext(ctx, tx, insertSQL, r)
+	return err
+}
+
+// Stored is a final answer kept for a payloadID.
+type Stored struct {
+	InID       string `db:"in_id"`
+	Document   string `db:"document"`
+	StatusCode int    `db:"status_code"`
+	DocType    string `db:"doc_type"`
+	PayloadID  string `db:"payload_id"`
+}
+
+// Lookup returns the final answer given to payloadID from connectionID,
+// if there is one. Answers with a 5xx status are not final: a retry is
+// processed again.
+func Lookup(ctx context.Context, q sqlx.ExtContext, connectionID, payloadID string) (*Stored, bool, error) {
+	var s Stored
+	err := sqlx.GetContext(ctx, q, &s, q.Rebind(`
+		SELECT i.id AS in_id, o.document, o.status_code, o.doc_type, o.payload_id
+		FROM exchanges i JOIN exchanges o ON o.reply_to = i.id
+		WHERE i.connection_id = ? AND i.payload_id = ? AND i.direction = 'in'
+		  AND i.replay_of IS NULL AND i.status_code < 500`), connectionID, payloadID)
+	if db.IsNoRows(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return &s, true, nil
+}
+
+// Filter selects records for List.
+type Filter struct {
+	ConnectionID   string
+	OrganizationID string
+	PayloadID      string
+	Limit          int
+}
+
+// List returns the newest records that match f.
+func List(ctx context.Context, q sqlx.ExtContext, f Filter) ([]Record, error) {
+	query := `SELECT id, direction, doc_type, connection_id, organization_id, payload_id, reply_to, replay_of,
+		status_code, duration_us, request_id, document, created_at FROM exchanges WHERE 1 = 1`
+	var args []any
+	if f.ConnectionID != "" {
+		query += ` AND connection_id = ?`
+		args = append(args, f.ConnectionID)
+	}
+	if f.OrganizationID != "" {
+		query += ` AND organization_id = ?`
+		args = append(args, f.OrganizationID)
+	}
+	if f.PayloadID != "" {
+		query += ` AND payload_id = ?`
+		args = append(args, f.PayloadID)
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	query += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	out := []Record{}
+	err := sqlx.SelectContext(ctx, q, &out, q.Rebind(query), args...)
+	return out, err
+}
