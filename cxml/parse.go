@@ -199,6 +199,9 @@ func checkDoctype(b []byte) (int, error) {
 	if open := bytes.IndexByte(b, '['); open >= 0 && (end < 0 || open < end) {
 		closeAt := bytes.IndexByte(b[open:], ']')
 		if closeAt < 0 || len(bytes.TrimSpace(b[open+1:open+closeAt])) > 0 {
+			if bytes.Contains(bytes.ToUpper(b[open:]), []byte("<!ENTITY")) {
+				return 0, errorf(StatusNotAcceptable, nil, "entity declarations are not accepted; send the document without an internal DTD subset")
+			}
 			return 0, errorf(StatusNotAcceptable, nil, "a DOCTYPE with an internal subset is not accepted; use <!DOCTYPE cXML SYSTEM \"http://xml.cxml.org/schemas/cXML/1.2.069/cXML.dtd\">")
 		}
 	}
@@ -229,6 +232,7 @@ func parseEnvelope(src *etree.Document, root *etree.Element) (*Document, error) 
 	d.Timestamp = ParseTimestamp(root.SelectAttrValue("timestamp", ""))
 
 	var req, resp, msg *etree.Element
+	n := 0
 	for _, c := range root.ChildElements() {
 		switch c.Tag {
 		case "Header":
@@ -238,17 +242,11 @@ func parseEnvelope(src *etree.Document, root *etree.Element) (*Document, error) 
 			}
 			d.Header = h
 		case "Request":
-			req = c
+			req, n = c, n+1
 		case "Response":
-			resp = c
+			resp, n = c, n+1
 		case "Message":
-			msg = c
-		}
-	}
-	n := 0
-	for _, e := range []*etree.Element{req, resp, msg} {
-		if e != nil {
-			n++
+			msg, n = c, n+1
 		}
 	}
 	if n != 1 {

@@ -37,20 +37,20 @@ func Each(t *testing.T, fn func(t *testing.T, d *db.DB)) {
 
 // DSNs returns, per engine, a database URL for a fresh database, for
 // tests that open the database themselves (the whole server in-process).
-func DSNs(t *testing.T) map[string]func(t *testing.T) string {
-	return map[string]func(t *testing.T) string{
+func DSNs(t *testing.T) map[string]func(t testing.TB) string {
+	return map[string]func(t testing.TB) string{
 		"sqlite":   SQLiteDSN,
 		"postgres": PostgresDSN,
 	}
 }
 
 // SQLiteDSN is a fresh SQLite database in the test's temporary directory.
-func SQLiteDSN(t *testing.T) string {
+func SQLiteDSN(t testing.TB) string {
 	return "sqlite:" + filepath.Join(t.TempDir(), "punchout.db")
 }
 
 // OpenSQLite opens a fresh, migrated SQLite database.
-func OpenSQLite(t *testing.T) *db.DB {
+func OpenSQLite(t testing.TB) *db.DB {
 	t.Helper()
 	d, err := db.Open(context.Background(), SQLiteDSN(t))
 	require.NoError(t, err)
@@ -61,7 +61,7 @@ func OpenSQLite(t *testing.T) *db.DB {
 // PostgresDSN creates an empty schema on the test server and returns a URL
 // whose search_path points at it; the schema is dropped when the test
 // ends. It skips, or fails where PostgreSQL is required, without a server.
-func PostgresDSN(t *testing.T) string {
+func PostgresDSN(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(EnvPostgresURL)
 	if base == "" {
@@ -94,7 +94,7 @@ func PostgresDSN(t *testing.T) string {
 }
 
 // OpenPostgres opens a fresh, migrated PostgreSQL schema.
-func OpenPostgres(t *testing.T) *db.DB {
+func OpenPostgres(t testing.TB) *db.DB {
 	t.Helper()
 	d, err := db.Open(context.Background(), PostgresDSN(t))
 	require.NoError(t, err)

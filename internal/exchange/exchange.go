@@ -42,7 +42,7 @@ type Record struct {
 	StatusCode     int            `db:"status_code" json:"status_code"`
 	DurationUS     int64          `db:"duration_us" json:"duration_us"`
 	RequestID      string         `db:"request_id" json:"request_id"`
-	Document       string         `db:"document" json:"-"`
+	Document       []byte         `db:"document" json:"-"`
 	CreatedAt      time.Time      `db:"created_at" json:"created_at"`
 }
 
@@ -75,11 +75,15 @@ func (p *Pair) SetConnection(connectionID, organizationID string) {
 	}
 }
 
-func clean(doc []byte) string {
+func clean(doc []byte) []byte {
 	if len(doc) > MaxStored {
 		doc = doc[:MaxStored]
 	}
-	return string(cxml.RedactSecrets(doc))
+	out := cxml.RedactSecrets(doc)
+	if out == nil {
+		out = []byte{}
+	}
+	return out
 }
 
 const insertSQL = `INSERT INTO exchanges (id, direction, doc_type, connection_id, organization_id, payload_id,
@@ -109,7 +113,7 @@ func InsertRecord(ctx context.Context, tx sqlx.ExtContext, r *Record) error {
 // Stored is a final answer kept for a payloadID.
 type Stored struct {
 	InID       string `db:"in_id"`
-	Document   string `db:"document"`
+	Document   []byte `db:"document"`
 	StatusCode int    `db:"status_code"`
 	DocType    string `db:"doc_type"`
 	PayloadID  string `db:"payload_id"`

@@ -53,8 +53,9 @@ CREATE TABLE exchanges (
     status_code      INTEGER NOT NULL,
     duration_us      BIGINT NOT NULL,
     request_id       TEXT NOT NULL DEFAULT '',
-    -- The document as received or sent, SharedSecret values removed.
-    document         TEXT NOT NULL,
+    -- The document as received or sent, byte for byte (it may not be
+    -- UTF-8), SharedSecret values removed.
+    document         BYTEA NOT NULL,
     created_at       TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX exchanges_connection ON exchanges (connection_id, created_at);

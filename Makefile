@@ -1,0 +1,49 @@
+# The cXML punchout gateway. `make run` serves the demo; `make test` runs
+# every test, installing what they need first.
+
+GO       ?= go
+PKGS     ?= ./...
+# The official cXML DTDs every emitted document is validated against.
+CXML_DTD_DIR ?= $(abspath $(CURDIR)/../shared/conformance/dtd)
+export CXML_DTD_DIR
+export CGO_ENABLED = 1
+
+FUZZTIME ?= 10s
+FUZZ_TARGETS = $(shell grep -rhoE '^func (Fuzz[A-Za-z0-9_]+)' --include='*_test.go' . | sed 's/func //')
+
+.PHONY: run test deps lint tidy-check bench bench-cxml fuzz fuzz-smoke build
+
+run:
+	$(GO) run ./cmd/punchout serve --demo
+
+build:
+	$(GO) build -o bin/punchout ./cmd/punchout
+
+deps:
+	./scripts/deps.sh
+
+test: deps
+	@test -f "$(CXML_DTD_DIR)/cXML.dtd" || { echo "cXML DTDs not found in $(CXML_DTD_DIR); set CXML_DTD_DIR"; exit 1; }
+	$(GO) test -race -count=1 $(PKGS)
+
+lint:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+tidy-check:
+	$(GO) mod tidy -diff
+
+# Benchmarks print each result as a ratio to a baseline measured in the
+# same run (scripts/benchratio.go).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./cxml ./punchout | tee /tmp/punchout-bench.txt
+	$(GO) run ./scripts/benchratio /tmp/punchout-bench.txt
+
+# Each fuzz target for FUZZTIME.
+fuzz-smoke:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$$(grep -rlE "^func $$t\(" --include='*_test.go' . | head -1 | xargs dirname); \
+		echo "fuzz $$t in $$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done

@@ -1,0 +1,143 @@
+// Package apptest starts the whole gateway in-process for end-to-end
+// tests: a real database (SQLite in a temporary directory, or a fresh
+// PostgreSQL schema), the demo data, and the real router behind an
+// httptest server. Every cXML answer read through it is validated against
+// the official DTD before the test sees it.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/app"
+	"github.com/cxmlgate/punchout/internal/cxmltest"
+	"github.com/cxmlgate/punchout/internal/dbtest"
+)
+
+// Server is a gateway under test.
+type Server struct {
+	App *app.App
+	URL string
+	srv *httptest.Server
+}
+
+// Option changes the configuration before the gateway starts.
+type Option func(*app.Config)
+
+// Engines runs fn once per database engine, each with a fresh gateway.
+func Engines(t *testing.T, fn func(t *testing.T, s *Server), opts ...Option) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, Start(t, dbtest.SQLiteDSN(t), opts...)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Start(t, dbtest.PostgresDSN(t), opts...)) })
+}
+
+// Start runs a gateway with the demo data on dsn until the test ends.
+func Start(t testing.TB, dsn string, opts ...Option) *Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	cfg := app.Config{
+		Addr:       srv.Listener.Addr().String(),
+		DB:         dsn,
+		BaseURL:    "http://" + srv.Listener.Addr().String(),
+		AdminToken: "test-admin-token",
+		Demo:       true,
+		SecretKey:  base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	level := slog.LevelWarn
+	if os.Getenv("PUNCHOUT_TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
+	a, err := app.New(context.Background(), cfg, log)
+	require.NoError(t, err)
+	srv.Config.Handler = a.Handler()
+	srv.Start()
+	t.Cleanup(func() {
+		srv.Close()
+		a.Close()
+	})
+	return &Server{App: a, URL: srv.URL, srv: srv}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// PostCXML posts body to /cxml and returns the raw answer, after checking
+// that it is a DTD-valid cXML document sent with HTTP 200, and its parse.
+func (s *Server) PostCXML(t testing.TB, body []byte) ([]byte, *cxml.Document) {
+	t.Helper()
+	resp, err := http.Post(s.URL+"/cxml", "text/xml; charset=UTF-8", bytes.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "HTTP status of a cXML answer")
+	require.Contains(t, resp.Header.Get("Content-Type"), "text/xml")
+	cxmltest.Validate(t, out)
+	doc, err := cxml.Parse(out, cxml.Limits{})
+	require.NoError(t, err)
+	require.NotNil(t, doc.Response, "the answer is a cXML Response")
+	return out, doc
+}
+
+// API calls the admin API with the test token and decodes the JSON answer
+// into out (when not nil). It returns the HTTP status.
+func (s *Server) API(t testing.TB, method, path string, in, out any) int {
+	t.Helper()
+	return s.APIWithToken(t, "test-admin-token", method, path, in, out)
+}
+
+// APIWithToken is API with a chosen bearer token ("" for none).
+func (s *Server) APIWithToken(t testing.TB, token, method, path string, in, out any) int {
+	t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		require.NoError(t, err)
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.URL+path, body)
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	if out != nil && len(raw) > 0 {
+		require.NoError(t, json.Unmarshal(raw, out), "decode %s", raw)
+	}
+	return resp.StatusCode
+}
+
+// ConformanceDir is the shared conformance folder (samples, DTDs, notes).
+func ConformanceDir(t testing.TB) string {
+	t.Helper()
+	if d := os.Getenv("CXML_DTD_DIR"); d != "" {
+		return filepath.Dir(d)
+	}
+	return cxmltest.DTDDir(t)
+}
