@@ -1,0 +1,181 @@
+package punchout_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/apptest"
+	"github.com/cxmlgate/punchout/internal/errs"
+)
+
+func validConnection(orgID string) map[string]any {
+	return map[string]any{
+		"organization_id":     orgID,
+		"name":                "Acme Coupa",
+		"system":              "coupa",
+		"buyer_credential":    map[string]string{"domain": "NetworkID", "identity": "AcmeCoupa"},
+		"supplier_credential": map[string]string{"domain": "DUNS", "identity": "999999999"},
+		"shared_secret":       "acme-secret-123",
+		"einvoice":            map[string]any{"enabled": true, "endpoint": "https://acme.coupahost.com/cxml/invoices", "shared_secret": "invoice-secret-456"},
+	}
+}
+
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func TestConnectionsAPI(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, s *apptest.Server) {
+		var org struct{ ID string }
+		require.Equal(t, http.StatusCreated, s.API(t, "POST", "/api/v1/organizations", map[string]string{"name": "Acme", "po_mode": "procurement_system"}, &org))
+		var other struct{ ID string }
+		require.Equal(t, http.StatusCreated, s.API(t, "POST", "/api/v1/organizations", map[string]string{"name": "Checkout Inc", "po_mode": "checkout"}, &other))
+
+		var created map[string]any
+		require.Equal(t, http.StatusCreated, s.API(t, "POST", "/api/v1/connections", validConnection(org.ID), &created))
+		id, _ := created["id"].(string)
+		require.True(t, strings.HasPrefix(id, "conn_"), "id %v", created["id"])
+		assert.Equal(t, "cxml-urlencoded", created["form_post_field"])
+		assert.Equal(t, "10000.00", created["payg_blanket_amount"])
+		assert.Equal(t, map[string]any{"domain": "NetworkID", "identity": "AcmeCoupa"}, created["sender_credential"], "sender defaults to the buyer's credential")
+
+		var got map[string]any
+		require.Equal(t, http.StatusOK, s.API(t, "GET", "/api/v1/connections/"+id, nil, &got))
+		raw := strings.ToLower(toJSON(t, got))
+		assert.NotContains(t, raw, "acme-secret-123")
+		assert.NotContains(t, raw, "invoice-secret-456")
+		assert.NotContains(t, raw, `"shared_secret"`)
+		assert.Equal(t, true, got["einvoice"].(map[string]any)["has_shared_secret"])
+
+		// Secrets are not stored in plain text anywhere.
+		var rows []string
+		require.NoError(t, s.App.DB.R.Select(&rows, s.App.DB.Rebind(`SELECT secret_digest || einvoice_secret FROM connections WHERE id = ?`), id))
+		require.Len(t, rows, 1)
+		assert.NotContains(t, rows[0], "acme-secret-123")
+		assert.NotContains(t, rows[0], "invoice-secret-456")
+		secret, err := s.App.Connections.EInvoiceSecret(context.Background(), id)
+		require.NoError(t, err)
+		assert.Equal(t, "invoice-secret-456", secret)
+
+		refusals := []struct {
+			name   string
+			change func(map[string]any)
+			status int
+			msg    string
+		}{
+			{"same credentials twice", func(map[string]any) {}, 409, "already uses these"},
+			{"unknown system", func(m map[string]any) { m["system"] = "oracle" }, 400, "system must be"},
+			{"short secret", func(m map[string]any) { m["shared_secret"] = "x" }, 400, "at least 8"},
+			{"no buyer", func(m map[string]any) { delete(m, "buyer_credential") }, 400, "buyer_credential"},
+			{"bad form field", func(m map[string]any) { m["form_post_field"] = "cxml" }, 400, "form_post_field"},
+			{"bad blanket", func(m map[string]any) { m["payg_blanket_amount"] = "10,000.00" }, 400, "payg_blanket_amount"},
+			{"ariba e-invoicing", func(m map[string]any) {
+				m["system"] = "ariba"
+				m["buyer_credential"] = map[string]string{"domain": "NetworkId", "identity": "AN1"}
+			}, 400, "Coupa connections only"},
+			{"unknown organization", func(m map[string]any) {
+				m["organization_id"] = "org_nope"
+				m["buyer_credential"] = map[string]string{"domain": "x", "identity": "y"}
+			}, 404, "not found"},
+			{"checkout organization", func(m map[string]any) {
+				m["organization_id"] = other.ID
+				m["buyer_credential"] = map[string]string{"domain": "x", "identity": "z"}
+			}, 409, "never both"},
+			{"unknown field", func(m map[string]any) { m["sharedsecret"] = "typo" }, 400, "unknown field"},
+		}
+		for _, tc := range refusals {
+			t.Run(tc.name, func(t *testing.T) {
+				in := validConnection(org.ID)
+				tc.change(in)
+				var e apiError
+				assert.Equal(t, tc.status, s.API(t, "POST", "/api/v1/connections", in, &e))
+				assert.Contains(t, e.Error.Message, tc.msg)
+				assert.NotEmpty(t, e.Error.Code)
+			})
+		}
+
+		var list struct{ Connections []map[string]any }
+		require.Equal(t, http.StatusOK, s.API(t, "GET", "/api/v1/connections?organization_id="+org.ID, nil, &list))
+		assert.Len(t, list.Connections, 1)
+
+		var e apiError
+		assert.Equal(t, http.StatusUnauthorized, s.APIWithToken(t, "", "GET", "/api/v1/connections", nil, &e))
+		assert.Equal(t, "unauthorized", e.Error.Code)
+		assert.Equal(t, http.StatusUnauthorized, s.APIWithToken(t, "wrong", "GET", "/api/v1/connections", nil, &e))
+		assert.Equal(t, http.StatusNotFound, s.API(t, "GET", "/api/v1/connections/conn_nope", nil, &e))
+		assert.Equal(t, "not_found", e.Error.Code)
+	})
+}
+
+func TestDisabledConnectionAuthenticatesNothing(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, s *apptest.Server) {
+		_, doc := s.PostCXML(t, coupaDoc("dis-1@coupa", "coupa-demo-secret", "<ProfileRequest/>"))
+		require.Equal(t, 200, doc.Response.Status.Code)
+		var c map[string]any
+		require.Equal(t, http.StatusOK, s.API(t, "POST", "/api/v1/connections/conn_demo_coupa/disable", nil, &c))
+		assert.Equal(t, true, c["disabled"])
+		_, doc = s.PostCXML(t, coupaDoc("dis-2@coupa", "coupa-demo-secret", "<ProfileRequest/>"))
+		assert.Equal(t, 401, doc.Response.Status.Code)
+	})
+}
+
+// A connection authenticates only documents whose From, To and Sender all
+// match it; the credentials of one organization's connection cannot be
+// combined with another's secret.
+func TestAuthenticateMatchesAllThreeCredentials(t *testing.T) {
+	s := apptest.Start(t, dbtestSQLite(t))
+	ctx := context.Background()
+	ariba := &cxml.Header{
+		From:   cxml.Party{Credentials: []cxml.Credential{{Domain: "networkid", Identity: "AN01000000001-T"}}},
+		To:     cxml.Party{Credentials: []cxml.Credential{{Domain: "NETWORKID", Identity: "AN01000000002-T"}}},
+		Sender: cxml.Sender{Credentials: []cxml.Credential{{Domain: "AribaNetworkUserId", Identity: "sysadmin@ariba.com", SharedSecret: "ariba-demo-secret"}}},
+	}
+	conn, err := s.App.Connections.Authenticate(ctx, ariba)
+	require.NoError(t, err)
+	assert.Equal(t, "conn_demo_ariba", conn.ID)
+
+	tests := []struct {
+		name   string
+		change func(h *cxml.Header)
+	}{
+		{"coupa secret on ariba credentials", func(h *cxml.Header) { h.Sender.Credentials[0].SharedSecret = "coupa-demo-secret" }},
+		{"identity differs in case", func(h *cxml.Header) { h.From.Credentials[0].Identity = "an01000000001-t" }},
+		{"sender is the buyer", func(h *cxml.Header) {
+			h.Sender.Credentials[0].Domain, h.Sender.Credentials[0].Identity = "NetworkId", "AN01000000001-T"
+		}},
+		{"wrong supplier", func(h *cxml.Header) { h.To.Credentials[0].Identity = "AN09" }},
+		{"no sender", func(h *cxml.Header) { h.Sender.Credentials = nil }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := cloneHeader(ariba)
+			tc.change(h)
+			_, err := s.App.Connections.Authenticate(ctx, h)
+			assert.True(t, errs.Is(err, errs.Unauthorized), "%v", err)
+		})
+	}
+	t.Run("second From credential matches", func(t *testing.T) {
+		h := cloneHeader(ariba)
+		h.From.Credentials = append([]cxml.Credential{{Domain: "DUNS", Identity: "123"}}, h.From.Credentials...)
+		conn, err := s.App.Connections.Authenticate(ctx, h)
+		require.NoError(t, err)
+		assert.Equal(t, "conn_demo_ariba", conn.ID)
+	})
+}
+
+func cloneHeader(h *cxml.Header) *cxml.Header {
+	c := *h
+	c.From.Credentials = append([]cxml.Credential(nil), h.From.Credentials...)
+	c.To.Credentials = append([]cxml.Credential(nil), h.To.Credentials...)
+	c.Sender.Credentials = append([]cxml.Credential(nil), h.Sender.Credentials...)
+	return &c
+}

@@ -1,0 +1,235 @@
+package punchout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/db"
+	"github.com/cxmlgate/punchout/internal/errs"
+	"github.com/cxmlgate/punchout/internal/exchange"
+)
+
+// Request is an authenticated inbound request, handed to the handler of its
+// type inside the write transaction that also logs it.
+type Request struct {
+	Doc       *cxml.Document
+	Conn      *Connection
+	Tx        *sqlx.Tx
+	Now       time.Time
+	RequestID string
+}
+
+// RequestHandler answers one request type. It returns the body of a
+// successful answer (nil for a bare status) and its status, or an error;
+// on error every write it made through r.Tx is rolled back.
+type RequestHandler func(ctx context.Context, r *Request) (cxml.ResponseBody, cxml.Status, error)
+
+// Endpoint is the /cxml endpoint without its HTTP framing: it takes a
+// body and always returns a cXML document carrying a Status.
+type Endpoint struct {
+	db       *db.DB
+	conns    *Connections
+	ids      *cxml.PayloadIDs
+	limits   cxml.Limits
+	url      string
+	log      *slog.Logger
+	now      func() time.Time
+	handlers map[string]RequestHandler
+}
+
+// NewEndpoint returns an Endpoint that answers ProfileRequest; other
+// request types are added with Handle. url is the public URL of /cxml,
+// listed in the profile.
+func NewEndpoint(d *db.DB, conns *Connections, ids *cxml.PayloadIDs, limits cxml.Limits, url string, log *slog.Logger) *Endpoint {
+	e := &Endpoint{db: d, conns: conns, ids: ids, limits: limits, url: url, log: log, now: time.Now, handlers: map[string]RequestHandler{}}
+	e.Handle("ProfileRequest", e.profile)
+	return e
+}
+
+// Handle registers the handler of a request type.
+func (e *Endpoint) Handle(requestName string, h RequestHandler) { e.handlers[requestName] = h }
+
+// Supported lists the request types the endpoint answers, sorted.
+func (e *Endpoint) Supported() []string {
+	out := make([]string, 0, len(e.handlers))
+	for n := range e.handlers {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Result is what Serve answered, for the HTTP layer's logs and metrics.
+type Result struct {
+	Body         []byte
+	Status       cxml.Status
+	DocType      string
+	PayloadID    string
+	ConnectionID string
+	Replayed     bool
+	// Err is the cause of an internal error, for the log only.
+	Err error
+}
+
+// Serve answers one inbound document. It never fails: every outcome,
+// including internal errors, is a cXML document with a Status.
+func (e *Endpoint) Serve(ctx context.Context, body []byte, readErr error, requestID string) *Result {
+	start := e.now()
+	res := &Result{}
+	var doc *cxml.Document
+	err := readErr
+	if err == nil {
+		doc, err = cxml.Parse(body, e.limits)
+	}
+	if err != nil {
+		var ce *cxml.Error
+		if !errors.As(err, &ce) {
+			ce = &cxml.Error{Code: cxml.StatusBadRequest, Detail: "the request body could not be read", Err: err}
+		}
+		res.DocType = sniffType(body)
+		e.finish(ctx, res, body, ce.Status(), nil, start, requestID, nil)
+		return res
+	}
+	res.DocType, res.PayloadID = doc.Kind(), doc.PayloadID
+	if doc.Request == nil {
+		e.finish(ctx, res, body, cxml.NewStatus(cxml.StatusBadRequest, fmt.Sprintf(
+			"this endpoint takes cXML requests (%s); a %s is not a request", strings.Join(e.Supported(), ", "), res.DocType)), nil, start, requestID, nil)
+		return res
+	}
+	conn, err := e.conns.Authenticate(ctx, doc.Header)
+	if err != nil {
+		e.finish(ctx, res, body, e.statusFor(err, doc, requestID, res), nil, start, requestID, nil)
+		return res
+	}
+	res.ConnectionID = conn.ID
+	if stored, ok, err := exchange.Lookup(ctx, e.db.R, conn.ID, doc.PayloadID); err != nil {
+		res.Err = err
+		e.finish(ctx, res, body, e.statusFor(err, doc, requestID, res), nil, start, requestID, conn)
+		return res
+	} else if ok {
+		e.replay(ctx, res, body, stored, start, requestID, conn)
+		return res
+	}
+
+	name := doc.Request.Body.ElementName()
+	h, ok := e.handlers[name]
+	if !ok {
+		e.finish(ctx, res, body, cxml.NewStatus(cxml.StatusNotImplemented, fmt.Sprintf(
+			"%s is not implemented by this gateway; it accepts %s", name, strings.Join(e.Supported(), ", "))), nil, start, requestID, conn)
+		return res
+	}
+
+	// The handler's work and the log of the exchange commit together, so a
+	// concurrent duplicate either finds the stored answer or loses the race
+	// on the log's unique index and rolls back everything it did.
+	var answered *exchange.Pair
+	err = e.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		body2, status, err := h(ctx, &Request{Doc: doc, Conn: conn, Tx: tx, Now: start, RequestID: requestID})
+		if err != nil {
+			return err
+		}
+		answered = e.answer(res, body, status, body2, start, requestID, conn)
+		return exchange.Insert(ctx, tx, answered)
+	})
+	switch {
+	case err == nil:
+		return res
+	case db.IsUniqueViolation(err):
+		if stored, ok, lerr := exchange.Lookup(ctx, e.db.R, conn.ID, doc.PayloadID); lerr == nil && ok {
+			e.replay(ctx, res, body, stored, start, requestID, conn)
+			return res
+		}
+	}
+	e.finish(ctx, res, body, e.statusFor(err, doc, requestID, res), nil, start, requestID, conn)
+	return res
+}
+
+func (e *Endpoint) statusFor(err error, doc *cxml.Document, requestID string, res *Result) cxml.Status {
+	code := errs.CXMLStatus(err)
+	if code >= 500 {
+		res.Err = err
+		return cxml.NewStatus(code, fmt.Sprintf(
+			"the gateway could not process payloadID %q because of an internal error (request ID %s); nothing was changed, send the same document again later",
+			doc.PayloadID, requestID))
+	}
+	return cxml.NewStatus(code, errs.MessageOf(err))
+}
+
+// answer builds the response document and its log records.
+func (e *Endpoint) answer(res *Result, in []byte, status cxml.Status, body cxml.ResponseBody, start time.Time, requestID string, conn *Connection) *exchange.Pair {
+	out := cxml.NewResponse(e.ids.New(), start, status, body)
+	b, err := cxml.Marshal(out)
+	if err != nil { // Only a bug gets here; answer without the body.
+		res.Err = err
+		out = cxml.NewResponse(out.PayloadID, start, cxml.NewStatus(cxml.StatusInternalServerError, "the answer could not be written"), nil)
+		b, _ = cxml.Marshal(out)
+		status = out.Response.Status
+	}
+	res.Body, res.Status = b, status
+	took := e.now().Sub(start)
+	p := exchange.NewPair(start, requestID, in, res.DocType, res.PayloadID, b, out.Kind(), out.PayloadID, status.Code, took)
+	if conn != nil {
+		p.SetConnection(conn.ID, conn.OrganizationID)
+	}
+	return p
+}
+
+// finish answers with a status and no body, logging the exchange in a
+// transaction of its own (the handler's, if any, has been rolled back).
+func (e *Endpoint) finish(ctx context.Context, res *Result, in []byte, status cxml.Status, body cxml.ResponseBody, start time.Time, requestID string, conn *Connection) {
+	p := e.answer(res, in, status, body, start, requestID, conn)
+	err := e.db.Transact(context.WithoutCancel(ctx), func(tx *sqlx.Tx) error { return exchange.Insert(ctx, tx, p) })
+	if err != nil && db.IsUniqueViolation(err) && conn != nil {
+		if stored, ok, lerr := exchange.Lookup(ctx, e.db.R, conn.ID, res.PayloadID); lerr == nil && ok {
+			e.replay(ctx, res, in, stored, start, requestID, conn)
+			return
+		}
+	}
+	if err != nil {
+		e.log.ErrorContext(ctx, "exchange log write failed", "request_id", requestID, "payload_id", res.PayloadID, "err", err)
+	}
+}
+
+// replay answers with the stored answer, byte for byte, and logs the
+// repeat as a replay of the original.
+func (e *Endpoint) replay(ctx context.Context, res *Result, in []byte, stored *exchange.Stored, start time.Time, requestID string, conn *Connection) {
+	res.Body = stored.Document
+	res.Status = cxml.Status{Code: stored.StatusCode, Text: cxml.StatusText(stored.StatusCode)}
+	res.Replayed = true
+	p := exchange.NewPair(start, requestID, in, res.DocType, res.PayloadID, res.Body, stored.DocType, stored.PayloadID, stored.StatusCode, e.now().Sub(start))
+	p.SetConnection(conn.ID, conn.OrganizationID)
+	p.In.ReplayOf.String, p.In.ReplayOf.Valid = stored.InID, true
+	if err := e.db.Transact(context.WithoutCancel(ctx), func(tx *sqlx.Tx) error { return exchange.Insert(ctx, tx, p) }); err != nil {
+		e.log.ErrorContext(ctx, "exchange log write failed", "request_id", requestID, "payload_id", res.PayloadID, "err", err)
+	}
+}
+
+// profile answers a ProfileRequest with the request types this gateway
+// accepts, all at /cxml.
+func (e *Endpoint) profile(_ context.Context, r *Request) (cxml.ResponseBody, cxml.Status, error) {
+	p := &cxml.ProfileResponse{EffectiveDate: r.Now.UTC().Truncate(time.Second)}
+	for _, name := range e.Supported() {
+		p.Transactions = append(p.Transactions, cxml.Transaction{RequestName: name, URL: e.url})
+	}
+	return p, cxml.NewStatus(cxml.StatusOK, ""), nil
+}
+
+// sniffType guesses the type of a document that did not parse, for the
+// log: the first known body element name found in its first bytes.
+func sniffType(body []byte) string {
+	head := string(body[:min(len(body), 4096)])
+	for _, n := range []string{"ProfileRequest", "PunchOutSetupRequest", "OrderRequest", "PunchOutOrderMessage", "InvoiceDetailRequest", "ConfirmationRequest", "StatusUpdateRequest"} {
+		if strings.Contains(head, "<"+n) {
+			return n
+		}
+	}
+	return "unknown"
+}

@@ -1,0 +1,195 @@
+package punchout_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/apptest"
+	"github.com/cxmlgate/punchout/internal/cxmltest"
+)
+
+// coupaHeader is the demo Coupa connection's header; secret may be
+// changed to test refusals.
+func coupaDoc(payloadID, secret, body string) []byte {
+	return []byte(fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.014/cXML.dtd">
+<cXML payloadID=%q timestamp="2024-09-21T16:34:09-04:00" xml:lang="en-US">
+  <Header>
+    <From><Credential domain="NetworkID"><Identity>DemoCorpCoupa</Identity></Credential></From>
+    <To><Credential domain="DUNS"><Identity>081254817</Identity></Credential></To>
+    <Sender><Credential domain="NetworkID"><Identity>DemoCorpCoupa</Identity><SharedSecret>%s</SharedSecret></Credential>
+      <UserAgent>Coupa Procurement 1.0</UserAgent></Sender>
+  </Header>
+  <Request>%s</Request>
+</cXML>`, payloadID, secret, body))
+}
+
+func TestCXMLEndpoint(t *testing.T) {
+	deep := "<cXML payloadID=\"deep@x\" timestamp=\"2024-01-01T00:00:00Z\">" + strings.Repeat("<a>", 100000) + strings.Repeat("</a>", 100000) + "</cXML>"
+	laughs := `<?xml version="1.0"?>
+<!DOCTYPE cXML [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<cXML payloadID="laughs@x" timestamp="2024-01-01T00:00:00Z"><Header/><Request><ProfileRequest>&lol3;</ProfileRequest></Request></cXML>`
+	tests := []struct {
+		name   string
+		body   []byte
+		code   int
+		kind   string
+		detail string
+	}{
+		{"profile", coupaDoc("p1@coupa", "coupa-demo-secret", "<ProfileRequest/>"), 200, "ProfileResponse", ""},
+		{"wrong secret", coupaDoc("p2@coupa", "guess", "<ProfileRequest/>"), 401, "Response", "do not match a connection"},
+		{"empty secret", coupaDoc("p3@coupa", "", "<ProfileRequest/>"), 401, "Response", "do not match a connection"},
+		{"unknown request type", coupaDoc("p4@coupa", "coupa-demo-secret", "<GetPendingRequest maxMessages=\"1\"/>"), 450, "Response", "GetPendingRequest is not implemented"},
+		{"garbage", []byte("\x00\x01garbage<<>>"), 406, "Response", "not well-formed"},
+		{"empty body", nil, 400, "Response", "empty"},
+		{"billion laughs", []byte(laughs), 406, "Response", "entity declarations are not accepted"},
+		{"deep nesting", []byte(deep), 406, "Response", "deeper than"},
+		{"html", []byte("<html><body>hi</body></html>"), 400, "Response", "not <cXML>"},
+		{"two requests", coupaDoc("p5@coupa", "coupa-demo-secret", "<ProfileRequest/></Request><Request><ProfileRequest/>"), 400, "Response", "exactly one"},
+	}
+	apptest.Engines(t, func(t *testing.T, s *apptest.Server) {
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				_, doc := s.PostCXML(t, tc.body)
+				assert.Equal(t, tc.code, doc.Response.Status.Code, doc.Response.Status.Detail)
+				assert.Equal(t, tc.kind, doc.Kind())
+				assert.Contains(t, doc.Response.Status.Detail, tc.detail)
+			})
+		}
+		t.Run("profile lists transactions at /cxml", func(t *testing.T) {
+			_, doc := s.PostCXML(t, coupaDoc("p6@coupa", "coupa-demo-secret", "<ProfileRequest/>"))
+			p, ok := doc.Response.Body.(*cxml.ProfileResponse)
+			require.True(t, ok)
+			require.NotEmpty(t, p.Transactions)
+			for _, tr := range p.Transactions {
+				assert.Equal(t, s.URL+"/cxml", tr.URL)
+			}
+			assert.Equal(t, "ProfileRequest", p.Transactions[0].RequestName)
+		})
+		t.Run("still serving after hostile input", func(t *testing.T) {
+			_, doc := s.PostCXML(t, coupaDoc("p7@coupa", "coupa-demo-secret", "<ProfileRequest/>"))
+			assert.Equal(t, 200, doc.Response.Status.Code)
+		})
+	})
+}
+
+func TestOversizedBody(t *testing.T) {
+	s := apptest.Start(t, dbtestSQLite(t))
+	body := io.MultiReader(strings.NewReader("<cXML payloadID=\"big@x\" timestamp=\"x\"><!-- "), bytes.NewReader(make([]byte, 50<<20)))
+	resp, err := http.Post(s.URL+"/cxml", "text/xml", body)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	cxmltest.Validate(t, out)
+	doc, err := cxml.Parse(out, cxml.Limits{})
+	require.NoError(t, err)
+	assert.Equal(t, 413, doc.Response.Status.Code)
+	assert.Contains(t, doc.Response.Status.Detail, "2 MiB")
+	// And the server is still serving.
+	_, doc = s.PostCXML(t, coupaDoc("after-big@coupa", "coupa-demo-secret", "<ProfileRequest/>"))
+	assert.Equal(t, 200, doc.Response.Status.Code)
+}
+
+func TestNonPostAnswersCXML(t *testing.T) {
+	s := apptest.Start(t, dbtestSQLite(t))
+	resp, err := http.Get(s.URL + "/cxml")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	cxmltest.Validate(t, out)
+	doc, err := cxml.Parse(out, cxml.Limits{})
+	require.NoError(t, err)
+	assert.Equal(t, 400, doc.Response.Status.Code)
+	assert.Contains(t, doc.Response.Status.Detail, "POST")
+}
+
+func TestRepeatedPayloadIDGetsIdenticalAnswer(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, s *apptest.Server) {
+		for _, tc := range []struct {
+			name string
+			body []byte
+		}{
+			{"success", coupaDoc("rep-1@coupa", "coupa-demo-secret", "<ProfileRequest/>")},
+			{"not implemented", coupaDoc("rep-2@coupa", "coupa-demo-secret", "<GetPendingRequest maxMessages=\"1\"/>")},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				first, _ := s.PostCXML(t, tc.body)
+				time.Sleep(1100 * time.Millisecond) // A fresh answer would carry a new timestamp.
+				second, _ := s.PostCXML(t, tc.body)
+				assert.Equal(t, string(first), string(second))
+			})
+		}
+		t.Run("concurrent duplicates", func(t *testing.T) {
+			body := coupaDoc("rep-3@coupa", "coupa-demo-secret", "<ProfileRequest/>")
+			const n = 8
+			answers := make([][]byte, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					resp, err := http.Post(s.URL+"/cxml", "text/xml", bytes.NewReader(body))
+					if err != nil {
+						return
+					}
+					defer resp.Body.Close()
+					answers[i], _ = io.ReadAll(resp.Body)
+				}()
+			}
+			wg.Wait()
+			for i := 1; i < n; i++ {
+				assert.Equal(t, string(answers[0]), string(answers[i]), "answer %d", i)
+			}
+			var originals int
+			require.NoError(t, s.App.DB.R.Get(&originals, s.App.DB.Rebind(
+				`SELECT COUNT(*) FROM exchanges WHERE payload_id = ? AND direction = 'in' AND replay_of IS NULL`), "rep-3@coupa"))
+			assert.Equal(t, 1, originals, "one original, the rest replays")
+		})
+		t.Run("same payloadID from a wrong secret is not answered from the log", func(t *testing.T) {
+			_, doc := s.PostCXML(t, coupaDoc("rep-1@coupa", "guess", "<ProfileRequest/>"))
+			assert.Equal(t, 401, doc.Response.Status.Code)
+		})
+	})
+}
+
+func TestExchangeLogKeepsNoSecret(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, s *apptest.Server) {
+		s.PostCXML(t, coupaDoc("log-1@coupa", "coupa-demo-secret", "<ProfileRequest/>"))
+		s.PostCXML(t, coupaDoc("log-2@coupa", "not-the-secret", "<ProfileRequest/>"))
+		var docs []struct {
+			Direction string  `db:"direction"`
+			DocType   string  `db:"doc_type"`
+			Status    int     `db:"status_code"`
+			Document  string  `db:"document"`
+			Conn      *string `db:"connection_id"`
+		}
+		require.NoError(t, s.App.DB.R.Select(&docs, `SELECT direction, doc_type, status_code, document, connection_id FROM exchanges ORDER BY created_at, id`))
+		require.Len(t, docs, 4, "each request and each answer is logged")
+		for _, d := range docs {
+			assert.NotContains(t, string(d.Document), "coupa-demo-secret")
+			assert.NotContains(t, string(d.Document), "not-the-secret")
+		}
+		assert.Equal(t, "ProfileRequest", docs[0].DocType)
+		assert.Contains(t, string(docs[0].Document), "<SharedSecret>"+cxml.Redacted+"</SharedSecret>")
+		assert.NotNil(t, docs[0].Conn)
+		assert.Equal(t, "ProfileResponse", docs[1].DocType)
+		assert.Equal(t, 401, docs[2].Status)
+		assert.Nil(t, docs[2].Conn, "an unauthenticated request belongs to no connection")
+	})
+}
