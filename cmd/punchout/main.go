@@ -4,7 +4,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/internal/app"
 	"github.com/cxmlgate/punchout/internal/db"
 )
@@ -60,6 +63,41 @@ type cli struct {
 
 	Serve   serveCmd   `cmd:"" help:"Run the HTTP server (migrates the database first)."`
 	Migrate migrateCmd `cmd:"" help:"Apply pending database migrations and exit."`
+	Catalog catalogCmd `cmd:"" help:"Manage the catalog."`
+}
+
+type catalogCmd struct {
+	Import catalogImportCmd `cmd:"" help:"Load products and offers from a JSON catalog file (idempotent)."`
+}
+
+type catalogImportCmd struct {
+	DBFlag
+	File string `arg:"" type:"existingfile" help:"Catalog file: {\"products\": [...], \"offers\": [...]}."`
+}
+
+func (c *catalogImportCmd) Run(ctx context.Context, g *globals) error {
+	b, err := os.ReadFile(c.File)
+	if err != nil {
+		return err
+	}
+	var f catalog.File
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return fmt.Errorf("%s: %w", c.File, err)
+	}
+	d, err := db.Open(ctx, c.DB)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	res, err := catalog.NewStore(d).Import(ctx, &f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.File, err)
+	}
+	fmt.Fprintf(g.stdout, "imported %s: %d products created, %d updated; %d offers created, %d revised, %d unchanged\n",
+		c.File, res.ProductsCreated, res.ProductsUpdated, res.OffersCreated, res.OffersRevised, res.OffersUnchanged)
+	return nil
 }
 
 type serveCmd struct {
