@@ -102,18 +102,44 @@ func Parse(data []byte, limits Limits) (*Document, error) {
 	if root == nil {
 		return nil, errorf(StatusNotAcceptable, nil, "the document has no root element")
 	}
+	// etree stops quietly at the end of input with only the document level
+	// open, so a second root element or text after the root would pass.
+	for _, tok := range src.Child {
+		switch t := tok.(type) {
+		case *etree.Element:
+			if t != root {
+				return nil, errorf(StatusNotAcceptable, nil, "the document is not well-formed XML: it has more than one root element (<%s> after <%s>); send one cXML document per request", t.Tag, root.Tag)
+			}
+		case *etree.CharData:
+			if strings.TrimSpace(strings.TrimPrefix(t.Data, "\ufeff")) != "" {
+				return nil, errorf(StatusNotAcceptable, nil, "the document is not well-formed XML: it has text outside the root element")
+			}
+		}
+	}
 	return parseEnvelope(src, root)
 }
 
 var xmlLineRe = regexp.MustCompile(`^XML syntax error on line (\d+): `)
 
+// xmlErrorText rewrites a decoder error for a buyer's administrator. It
+// never quotes document text: an unescaped & in a SharedSecret would
+// otherwise put the secret in the answer and in the exchange log.
 func xmlErrorText(err error) string {
 	s := err.Error()
 	s = strings.TrimPrefix(s, "etree: ")
+	line := ""
 	if m := xmlLineRe.FindStringSubmatch(s); m != nil {
-		return s[len(m[0]):] + " (line " + m[1] + ")"
+		s, line = s[len(m[0]):], " (line "+m[1]+")"
 	}
-	return s
+	switch {
+	case strings.HasPrefix(s, "invalid character entity"):
+		s = "an unescaped '&' (write it as &amp;)"
+	case strings.Contains(s, "unexpected EOF"), s == "invalid XML format":
+		s = "it ends before its elements are closed; was it cut off?"
+	case strings.HasPrefix(s, "invalid character") || strings.HasPrefix(s, "illegal character"):
+		s = "a character that XML does not allow"
+	}
+	return s + line
 }
 
 // checkMarkup refuses markup declarations other than comments, CDATA
@@ -303,8 +329,8 @@ func parseCredentials(e *etree.Element) []Credential {
 		out = append(out, Credential{
 			Domain:       strings.TrimSpace(c.SelectAttrValue("domain", "")),
 			Type:         c.SelectAttrValue("type", ""),
-			Identity:     text(c.SelectElement("Identity")),
-			SharedSecret: text(c.SelectElement("SharedSecret")),
+			Identity:     text(childNoNS(c, "Identity")),
+			SharedSecret: text(childNoNS(c, "SharedSecret")),
 		})
 	}
 	return out
@@ -404,6 +430,18 @@ func parseStatus(e *etree.Element) (Status, error) {
 		Detail: strings.TrimSpace(allText(e)),
 		Lang:   attrLang(e),
 	}, nil
+}
+
+// childNoNS is the first child named tag without a namespace prefix.
+// etree's SelectElement would also match <x:SharedSecret>; a prefixed
+// element is not the cXML one.
+func childNoNS(e *etree.Element, tag string) *etree.Element {
+	for _, c := range e.ChildElements() {
+		if c.Space == "" && c.Tag == tag {
+			return c
+		}
+	}
+	return nil
 }
 
 // text is the trimmed character data of e, or "" for a nil element.

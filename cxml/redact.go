@@ -27,7 +27,7 @@ func RedactSecrets(doc []byte) []byte {
 			rest = rest[openEnd:]
 			continue
 		}
-		end := indexFold(rest[openEnd:], []byte("</sharedsecret"))
+		end := closingTag(rest[openEnd:])
 		if out == nil {
 			out = make([]byte, 0, len(doc))
 		}
@@ -44,39 +44,85 @@ func RedactSecrets(doc []byte) []byte {
 	return append(out, rest...)
 }
 
-// indexTagFold finds "<name" followed by '>', '/' or white space,
-// ignoring case.
+// indexTagFold finds the start tag "<name" or "<prefix:name" followed by
+// '>', '/' or white space, ignoring case.
 func indexTagFold(b []byte, name string) int {
 	off := 0
 	for {
-		i := indexFold(b[off:], []byte("<"+name))
+		i := bytes.IndexByte(b[off:], '<')
 		if i < 0 {
 			return -1
 		}
-		j := off + i + 1 + len(name)
-		if j < len(b) {
-			switch b[j] {
-			case '>', '/', ' ', '\t', '\r', '\n':
-				return off + i
+		start := off + i
+		j := start + 1
+		if j < len(b) && (b[j] == '/' || b[j] == '!' || b[j] == '?') {
+			off = j
+			continue
+		}
+		if k := tagNameEnd(b, j); k > j {
+			local := b[j:k]
+			if c := bytes.LastIndexByte(local, ':'); c >= 0 {
+				local = local[c+1:]
 			}
+			if bytes.EqualFold(local, []byte(name)) {
+				return start
+			}
+			off = k
+			continue
 		}
 		off = j
 	}
 }
 
-// indexFold is bytes.Index ignoring ASCII case, for a sub that starts
-// with '<' (so IndexByte can skip ahead).
-func indexFold(b, sub []byte) int {
-	n := len(sub)
+// tagNameEnd returns the index after the element name starting at j.
+func tagNameEnd(b []byte, j int) int {
+	k := j
+	for k < len(b) {
+		switch b[k] {
+		case '>', '/', ' ', '\t', '\r', '\n':
+			return k
+		}
+		k++
+	}
+	return k
+}
+
+// closingTag finds the end tag of a SharedSecret (any prefix, any case),
+// skipping comments and CDATA sections, which could hold a fake one.
+func closingTag(b []byte) int {
 	off := 0
 	for {
-		i := bytes.IndexByte(b[off:], sub[0])
-		if i < 0 || off+i+n > len(b) {
+		i := bytes.IndexByte(b[off:], '<')
+		if i < 0 {
 			return -1
 		}
-		if bytes.EqualFold(b[off+i:off+i+n], sub) {
-			return off + i
+		at := off + i
+		rest := b[at:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			k := bytes.Index(rest[4:], []byte("-->"))
+			if k < 0 {
+				return -1
+			}
+			off = at + 4 + k + 3
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			k := bytes.Index(rest, []byte("]]>"))
+			if k < 0 {
+				return -1
+			}
+			off = at + k + 3
+		case bytes.HasPrefix(rest, []byte("</")):
+			k := tagNameEnd(b, at+2)
+			local := b[at+2 : k]
+			if c := bytes.LastIndexByte(local, ':'); c >= 0 {
+				local = local[c+1:]
+			}
+			if bytes.EqualFold(local, []byte("sharedsecret")) {
+				return at
+			}
+			off = at + 2
+		default:
+			off = at + 1
 		}
-		off += i + 1
 	}
 }

@@ -1,0 +1,52 @@
+package cxml
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestRedactSecrets(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain", `<Credential><Identity>a</Identity><SharedSecret>s3cret</SharedSecret></Credential>`,
+			`<Credential><Identity>a</Identity><SharedSecret>[redacted]</SharedSecret></Credential>`},
+		{"two", `<SharedSecret>one</SharedSecret><x/><SharedSecret >two</SharedSecret>`,
+			`<SharedSecret>[redacted]</SharedSecret><x/><SharedSecret >[redacted]</SharedSecret>`},
+		{"any case", `<sharedsecret>s</SHAREDSECRET>`, `<sharedsecret>[redacted]</SHAREDSECRET>`},
+		{"prefixed", `<x:SharedSecret>s</x:SharedSecret>`, `<x:SharedSecret>[redacted]</x:SharedSecret>`},
+		{"comment with a fake end tag", `<SharedSecret>abc<!-- </SharedSecret> -->def</SharedSecret>`, `<SharedSecret>[redacted]</SharedSecret>`},
+		{"cdata", `<SharedSecret><![CDATA[a</SharedSecret>b]]></SharedSecret>`, `<SharedSecret>[redacted]</SharedSecret>`},
+		{"element content", `<SharedSecret><Secret>s</Secret></SharedSecret>`, `<SharedSecret>[redacted]</SharedSecret>`},
+		{"self-closing", `<SharedSecret/><Identity>i</Identity>`, `<SharedSecret/><Identity>i</Identity>`},
+		{"unterminated hides the rest", `<SharedSecret>s3cret and more`, `<SharedSecret>[redacted]`},
+		{"similar names are left alone", `<SharedSecretHint>h</SharedSecretHint>`, `<SharedSecretHint>h</SharedSecretHint>`},
+		{"none", `<cXML payloadID="x"/>`, `<cXML payloadID="x"/>`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := string(RedactSecrets([]byte(tc.in)))
+			assert.Equal(t, tc.want, got)
+			for _, secret := range []string{"s3cret", "one", "two", "abc", "def"} {
+				if strings.Contains(tc.in, ">"+secret) {
+					assert.NotContains(t, got, secret)
+				}
+			}
+		})
+	}
+}
+
+func FuzzRedactSecrets(f *testing.F) {
+	f.Add([]byte(`<SharedSecret>s</SharedSecret>`))
+	f.Add([]byte(`<a:SharedSecret><!-- x --></a:SharedSecret>`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		out := RedactSecrets(doc)
+		// Redaction only ever replaces secret content: it never grows a
+		// document by more than the marker per start tag.
+		if n := strings.Count(strings.ToLower(string(doc)), "sharedsecret"); len(out) > len(doc)+n*len(Redacted) {
+			t.Fatalf("output grew: %d -> %d", len(doc), len(out))
+		}
+	})
+}
