@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,25 @@ import (
 
 	"github.com/cxmlgate/punchout/internal/dbtest"
 )
+
+// syncBuffer is a bytes.Buffer the server goroutine writes while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -34,7 +54,7 @@ func TestServeDemoAndShutDown(t *testing.T) {
 			dir := t.TempDir()
 			addr := freeAddr(t)
 			ctx, cancel := context.WithCancel(context.Background())
-			var stderr bytes.Buffer
+			var stderr syncBuffer
 			done := make(chan error, 1)
 			go func() {
 				done <- run(ctx, []string{"serve", "--demo", "--addr", addr, "--db", dsn(t), "--key-file", filepath.Join(dir, "k")}, &bytes.Buffer{}, &stderr)
