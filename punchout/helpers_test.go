@@ -17,4 +17,3 @@ func toJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
-

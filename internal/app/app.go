@@ -17,10 +17,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/secret"
 	"github.com/cxmlgate/punchout/internal/web"
+	"github.com/cxmlgate/punchout/invoicing"
 	"github.com/cxmlgate/punchout/organization"
 	"github.com/cxmlgate/punchout/punchout"
 )
@@ -38,6 +40,8 @@ type Config struct {
 	SecretKey    string
 	KeyFile      string
 	MaxBodyBytes int64
+	// SessionTTL is how long a punchout session stays open (default 4h).
+	SessionTTL time.Duration
 }
 
 // Defaults.
@@ -57,7 +61,10 @@ type App struct {
 	Echo    *echo.Echo
 
 	Organizations *organization.Store
+	Catalog       *catalog.Store
+	POs           *invoicing.PurchaseOrders
 	Connections   *punchout.Connections
+	Sessions      *punchout.Sessions
 	Endpoint      *punchout.Endpoint
 }
 
@@ -96,8 +103,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Metrics: web.NewMetrics(),
 	}
 	a.Organizations = organization.NewStore(d)
+	a.Catalog = catalog.NewStore(d)
+	a.POs = invoicing.NewPurchaseOrders(d)
 	a.Connections = punchout.NewConnections(d, keys)
+	a.Sessions = punchout.NewSessions(d, cfg.SessionTTL)
 	a.Endpoint = punchout.NewEndpoint(d, a.Connections, a.IDs, cxml.Limits{MaxBytes: cfg.MaxBodyBytes}, cfg.BaseURL+"/cxml", log)
+	setup := &punchout.Setup{Sessions: a.Sessions, Catalog: a.Catalog, Keys: keys, BaseURL: cfg.BaseURL}
+	a.Endpoint.Handle("PunchOutSetupRequest", setup.Handle)
 	if cfg.Demo {
 		if a.Config.AdminToken == "" {
 			a.Config.AdminToken = DemoAdminToken

@@ -2,7 +2,11 @@ package app
 
 import (
 	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
 
+	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/organization"
 	"github.com/cxmlgate/punchout/punchout"
@@ -41,8 +45,24 @@ func DemoConnections() []punchout.Connection {
 	}
 }
 
-// SeedDemo creates the demo organization and its connections unless they
-// exist. It is idempotent: a second run changes nothing.
+//go:embed demodata/catalog.json
+var demoCatalog []byte
+
+// DemoCatalog is the demo catalog: every product type and pricing model,
+// a private FPS offer for the demo organization, and offers the
+// integration cannot send (professional services, AMI and container
+// contracts).
+func DemoCatalog() (*catalog.File, error) {
+	var f catalog.File
+	if err := json.Unmarshal(demoCatalog, &f); err != nil {
+		return nil, fmt.Errorf("demo catalog: %w", err)
+	}
+	return &f, nil
+}
+
+// SeedDemo creates the demo organization, its connections and the demo
+// catalog unless they exist. It is idempotent: a second run changes
+// nothing.
 func SeedDemo(ctx context.Context, a *App) error {
 	if _, err := a.Organizations.Get(ctx, DemoOrganizationID); errs.Is(err, errs.NotFound) {
 		o := &organization.Organization{ID: DemoOrganizationID, Name: "Demo Corp", POMode: organization.POModeProcurementSystem}
@@ -62,5 +82,10 @@ func SeedDemo(ctx context.Context, a *App) error {
 			return err
 		}
 	}
-	return nil
+	f, err := DemoCatalog()
+	if err != nil {
+		return err
+	}
+	_, err = a.Catalog.Import(ctx, f)
+	return err
 }

@@ -2,11 +2,14 @@ package app
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/internal/web"
+	"github.com/cxmlgate/punchout/invoicing"
 	"github.com/cxmlgate/punchout/organization"
 	"github.com/cxmlgate/punchout/punchout"
 )
@@ -16,6 +19,12 @@ import (
 func (a *App) routes() {
 	e := a.Echo
 	orgs := &organization.HTTP{Store: a.Organizations}
+	cat := &catalog.HTTP{Store: a.Catalog}
+	inv := &invoicing.HTTP{POs: a.POs}
+	pages := &punchout.Pages{
+		DB: a.DB, Sessions: a.Sessions, Connections: a.Connections, Catalog: a.Catalog, Orgs: a.Organizations,
+		Keys: a.Keys, IDs: a.IDs, BaseURL: a.Config.BaseURL, Log: a.Log, Now: time.Now,
+	}
 	po := &punchout.HTTP{Endpoint: a.Endpoint, Connections: a.Connections, MaxBytes: a.Config.MaxBodyBytes, Metrics: a.Metrics}
 
 	// Operations.
@@ -25,6 +34,14 @@ func (a *App) routes() {
 
 	// cXML: every method answers with cXML.
 	e.Any("/cxml", po.CXML)
+
+	// Punchout pages: the StartPage and what follows, reached by token.
+	e.GET("/punchout/s/:token", pages.StartPage)
+	e.GET("/punchout/s/:token/products/:id", pages.Product)
+	e.GET("/punchout/s/:token/cart", pages.Cart)
+	e.POST("/punchout/s/:token/cart", pages.AddToCart)
+	e.POST("/punchout/s/:token/cart/remove", pages.RemoveFromCart)
+	e.POST("/punchout/s/:token/checkout", pages.Checkout)
 
 	// Admin API.
 	api := e.Group("/api/v1", web.BearerAuth(a.Config.AdminToken))
@@ -36,6 +53,15 @@ func (a *App) routes() {
 	api.GET("/connections/:id", po.GetConnection)
 	api.POST("/connections/:id/disable", po.DisableConnection)
 	api.GET("/exchanges", po.ListExchanges)
+	api.POST("/catalog/import", cat.Import)
+	api.GET("/products", cat.ListProducts)
+	api.GET("/offers/:id", cat.GetOffer)
+	api.GET("/organizations/:id/private-marketplace", cat.GetPrivateMarketplace)
+	api.PUT("/organizations/:id/private-marketplace", cat.PutPrivateMarketplace)
+	api.POST("/purchase-orders", inv.CreatePO)
+	api.GET("/purchase-orders", inv.ListPOs)
+	api.GET("/purchase-orders/:id", inv.GetPO)
+	api.PATCH("/purchase-orders/:id", inv.PatchPO)
 }
 
 func (a *App) ready(c echo.Context) error {

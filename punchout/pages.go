@@ -1,0 +1,475 @@
+package punchout
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/cxmlgate/punchout/catalog"
+	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/errs"
+	"github.com/cxmlgate/punchout/internal/exchange"
+	"github.com/cxmlgate/punchout/internal/secret"
+	"github.com/cxmlgate/punchout/organization"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// pageTemplates holds one template set per page: the shared layout and
+// the page's own "content".
+var pageTemplates = func() map[string]*template.Template {
+	m := map[string]*template.Template{}
+	for _, name := range []string{"catalog", "product", "cart", "message"} {
+		m[name] = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+	}
+	m["checkout"] = template.Must(template.ParseFS(templateFS, "templates/checkout.html"))
+	return m
+}()
+
+// Pages serves the punchout pages a buyer's user browses: the start page
+// (the catalog), product pages, the cart and the checkout page that posts
+// the cart back to the procurement system. A session is found only by
+// the token in the URL, never by a cookie, so the pages work inside the
+// buyer's iframe and two punchouts in one browser stay apart.
+type Pages struct {
+	DB          sessionDB
+	Sessions    *Sessions
+	Connections *Connections
+	Catalog     *catalog.Store
+	Orgs        *organization.Store
+	Keys        *secret.Keyring
+	IDs         *cxml.PayloadIDs
+	BaseURL     string
+	Log         *slog.Logger
+	Now         func() time.Time
+}
+
+type sessionDB interface {
+	Transact(ctx context.Context, fn func(tx *sqlx.Tx) error) error
+}
+
+// StartPageURL is the URL a PunchOutSetupResponse sends the user to.
+func StartPageURL(baseURL, token string) string {
+	return strings.TrimRight(baseURL, "/") + "/punchout/s/" + token
+}
+
+// pageContext is what every page knows.
+type pageContext struct {
+	Title      string
+	Base       string
+	OrgName    string
+	SystemName string
+	UserName   string
+	CartCount  int
+	Flash      string
+	Error      string
+	ReadOnly   bool
+}
+
+type offerView struct {
+	ID, ProductName, Model, Price, Terms, Expires, Why string
+	Private                                            bool
+	Action, ActionLabel, FormAction                    string
+}
+
+type productView struct {
+	ID, Name, Vendor, Type, UNSPSC, Description string
+	Offers                                      []offerView
+}
+
+// session loads the session of the URL's token with its connection and
+// organization, and sets the headers every punchout page carries.
+func (p *Pages) session(c echo.Context) (*Session, *Connection, *pageContext, error) {
+	token := c.Param("token")
+	h := c.Response().Header()
+	// The token is in the URL: never leak it in a Referer, never cache.
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	sess, err := p.Sessions.ByToken(c.Request().Context(), token)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	conn, err := p.Connections.Get(c.Request().Context(), sess.ConnectionID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if conn.Disabled {
+		return nil, nil, nil, errs.E(errs.Forbidden, "this procurement connection has been disabled; contact your administrator")
+	}
+	// The buyer's procurement system may show these pages in a frame.
+	ancestors := "'self'"
+	if u, err := url.Parse(sess.BrowserFormPostURL); err == nil && u.Host != "" {
+		ancestors += " " + u.Scheme + "://" + u.Host
+	}
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self' "+
+		formActionSource(sess.BrowserFormPostURL)+"; frame-ancestors "+ancestors+"; base-uri 'none'")
+	org, err := p.Orgs.Get(c.Request().Context(), sess.OrganizationID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	items, err := p.Sessions.Items(c.Request().Context(), nil, sess.ID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pc := &pageContext{
+		Base:       StartPageURL(p.BaseURL, token),
+		OrgName:    org.Name,
+		SystemName: conn.SystemName(),
+		UserName:   sess.User().DisplayName(),
+		CartCount:  len(items),
+		ReadOnly:   sess.ReadOnly(),
+	}
+	return sess, conn, pc, nil
+}
+
+func formActionSource(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+func (p *Pages) render(c echo.Context, status int, name string, data any) error {
+	var buf bytes.Buffer
+	root := "layout"
+	if name == "checkout" {
+		root = "checkout"
+	}
+	if err := pageTemplates[name].ExecuteTemplate(&buf, root, data); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// renderError shows a refusal on a page the user can act on.
+func (p *Pages) renderError(c echo.Context, err error) error {
+	status := errs.HTTPStatus(err)
+	if status >= 500 {
+		return err
+	}
+	pc := &pageContext{Title: "Punchout", SystemName: "your procurement system"}
+	heading := "Something needs your attention"
+	if errors.Is(err, ErrSessionExpired) || errs.Is(err, errs.NotFound) && strings.Contains(errs.MessageOf(err), "punchout link") {
+		heading = "This punchout session is no longer open"
+	}
+	return p.render(c, status, "message", struct {
+		*pageContext
+		Heading, Message string
+	}{pc, heading, errs.MessageOf(err)})
+}
+
+func (p *Pages) offerViews(pc *pageContext, conn *Connection, prod *catalog.Product, offers []catalog.Offer) []offerView {
+	now := p.Now()
+	var out []offerView
+	for i := range offers {
+		o := &offers[i]
+		if o.Expired(now) {
+			continue
+		}
+		v := offerView{
+			ID: o.ID, ProductName: prod.Name, Model: o.PricingModel.Label(), Price: PriceText(conn, o),
+			Terms: TermsText(conn, o), Private: o.PrivateToOrganizationID != "", FormAction: pc.Base + "/cart",
+		}
+		if o.ExpiresAt != nil {
+			v.Expires = o.ExpiresAt.UTC().Format("2 January 2006")
+		}
+		if ok, why := catalog.Requestable(prod, o); !ok {
+			v.Why = why
+		} else if pc.ReadOnly {
+			v.Why = "This cart is open for viewing only."
+		} else if conn.AutoApproveFreeBYOL && catalog.AutoApprovable(o) {
+			v.Action, v.ActionLabel = "subscribe", "Subscribe"
+		} else {
+			v.Action, v.ActionLabel = "request-approval", "Request approval"
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func productViewOf(l *catalog.Listing, offers []offerView) productView {
+	return productView{
+		ID: l.Product.ID, Name: l.Product.Name, Vendor: l.Product.Vendor, Type: l.Product.Type.Label(),
+		UNSPSC: l.Product.UNSPSC, Description: l.Product.Description, Offers: offers,
+	}
+}
+
+// StartPage answers GET /punchout/s/{token}: the catalog.
+func (p *Pages) StartPage(c echo.Context) error {
+	sess, conn, pc, err := p.session(c)
+	if err != nil {
+		return p.renderError(c, err)
+	}
+	q := strings.TrimSpace(c.QueryParam("q"))
+	list, err := p.Catalog.Browse(c.Request().Context(), sess.OrganizationID, q)
+	if err != nil {
+		return err
+	}
+	products := make([]productView, 0, len(list))
+	for i := range list {
+		products = append(products, productViewOf(&list[i], p.offerViews(pc, conn, &list[i].Product, list[i].Offers)))
+	}
+	pc.Title = "Catalog"
+	if c.QueryParam("added") != "" {
+		pc.Flash = "Added to your cart."
+	}
+	return p.render(c, http.StatusOK, "catalog", struct {
+		*pageContext
+		Query    string
+		Products []productView
+	}{pc, q, products})
+}
+
+// Product answers GET /punchout/s/{token}/products/{id}.
+func (p *Pages) Product(c echo.Context) error {
+	sess, conn, pc, err := p.session(c)
+	if err != nil {
+		return p.renderError(c, err)
+	}
+	l, err := p.Catalog.Product(c.Request().Context(), sess.OrganizationID, c.Param("id"))
+	if err != nil {
+		return p.renderError(c, err)
+	}
+	pc.Title = l.Product.Name
+	pv := productViewOf(l, p.offerViews(pc, conn, &l.Product, l.Offers))
+	return p.render(c, http.StatusOK, "product", struct {
+		*pageContext
+		Product productView
+	}{pc, pv})
+}
+
+// AddToCart answers POST /punchout/s/{token}/cart (offer_id, action): it
+// puts the offer in the cart and shows the cart.
+func (p *Pages) AddToCart(c echo.Context) error {
+	sess, _, _, err := p.session(c)
+	if err != nil {
+		return p.renderError(c, err)
+	}
+	offerID := c.FormValue("offer_id")
+	switch c.FormValue("action") {
+	case "request-approval", "subscribe", "":
+	default:
+		return p.renderError(c, errs.E(errs.Invalid, "unknown action %q", c.FormValue("action")))
+	}
+	err = p.DB.Transact(c.Request().Context(), func(tx *sqlx.Tx) error {
+		_, _, err := AddToCart(c.Request().Context(), tx, p.Sessions, p.Catalog, sess, offerID, p.Now())
+		return err
+	})
+	if err != nil {
+		return p.renderError(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, StartPageURL(p.BaseURL, c.Param("token"))+"/cart?added="+url.QueryEscape(offerID))
+}
+
+// RemoveFromCart answers POST /punchout/s/{token}/cart/remove.
+func (p *Pages) RemoveFromCart(c echo.Context) error {
+	sess, _, _, err := p.session(c)
+	if err != nil {
+		return p.renderError(c, err)
+	}
+	if sess.ReadOnly() {
+		return p.renderError(c, errs.E(errs.Forbidden, "this cart was opened for viewing only (inspect); it cannot be changed"))
+	}
+	err = p.DB.Transact(c.Request().Context(), func(tx *sqlx.Tx) error {
+		return p.Sessions.RemoveItem(c.Request().Context(), tx, sess.ID, c.FormValue("offer_id"))
+	})
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, StartPageURL(p.BaseURL, c.Param("token"))+"/cart")
+}
+
+type lineView struct {
+	OfferID, ProductName, Vendor, Model, Terms, Explain, Price, Stale string
+}
+
+// Cart answers GET /punchout/s/{token}/cart.
+func (p *Pages) Cart(c echo.Context) error {
+	sess, conn, pc, err := p.session(c)
+	if err != nil {
+		return p.renderError(c, err)
+	}
+	cart, err := LoadCart(c.Request().Context(), nil, p.Sessions, p.Catalog, conn, sess, p.Now())
+	if err != nil {
+		return err
+	}
+	lines := make([]lineView, 0, len(cart.Lines))
+	for _, l := range cart.Lines {
+		lv := lineView{
+			OfferID: l.Offer.ID, ProductName: l.Product.Name, Vendor: l.Product.Vendor, Model: l.Offer.PricingModel.Label(),
+			Terms: TermsText(conn, &l.Offer), Price: moneyText(l.UnitPrice, l.Currency), Stale: l.Stale,
+		}
+		switch l.Offer.PricingModel {
+		case catalog.PAYG:
+			lv.Explain = "Goes to " + conn.SystemName() + " at a blanket value; you are billed monthly for actual usage."
+		case catalog.FPS:
+			lv.Explain = "One item at the total contract value; payments follow the schedule."
+		}
+		lines = append(lines, lv)
+	}
+	pc.Title = "Cart"
+	if c.QueryParam("added") != "" {
+		pc.Flash = "Added to your cart."
+	}
+	total := ""
+	if !cart.Empty() {
+		total = moneyText(cart.Total, cart.Currency)
+	}
+	return p.render(c, http.StatusOK, "cart", struct {
+		*pageContext
+		Lines []lineView
+		Total string
+	}{pc, lines, total})
+}
+
+// Checkout answers POST /punchout/s/{token}/checkout (action=checkout):
+// the page that posts the PunchOutOrderMessage to the session's
+// BrowserFormPost URL, by script on load or by its button.
+func (p *Pages) Checkout(c echo.Context) error {
+	ctx := c.Request().Context()
+	sess, conn, _, err := p.session(c)
+	if err != nil {
+		return p.renderError(c, err)
+	}
+	if !conn.FormPostAllowed(sess.BrowserFormPostURL) {
+		return p.renderError(c, errs.E(errs.Forbidden, "the return address of this session is not one of the hosts this connection allows; ask your administrator to check the connection"))
+	}
+	var out []byte
+	var cart *Cart
+	err = p.DB.Transact(ctx, func(tx *sqlx.Tx) error {
+		cart, err = LoadCart(ctx, tx, p.Sessions, p.Catalog, conn, sess, p.Now())
+		if err != nil {
+			return err
+		}
+		for _, l := range cart.Lines {
+			if l.Stale != "" {
+				return errs.E(errs.Conflict, "%s: %s", l.Product.Name, l.Stale)
+			}
+		}
+		doc := p.orderMessage(conn, sess, cart)
+		out, err = cxml.Marshal(doc)
+		if err != nil {
+			return err
+		}
+		rec := &exchange.Record{
+			Direction: exchange.Out, DocType: doc.Kind(), PayloadID: doc.PayloadID,
+			StatusCode: cxml.StatusOK, Document: out, CreatedAt: p.Now().UTC(),
+		}
+		rec.ID = newExchangeID()
+		rec.ConnectionID.String, rec.ConnectionID.Valid = conn.ID, true
+		rec.OrganizationID.String, rec.OrganizationID.Valid = conn.OrganizationID, true
+		rec.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
+		if err := exchange.InsertRecord(ctx, tx, rec); err != nil {
+			return err
+		}
+		return p.Sessions.MarkReturned(ctx, tx, sess.ID)
+	})
+	if err != nil {
+		return p.renderError(c, err)
+	}
+	value := string(out)
+	if conn.FormPostField == FieldBase64 {
+		value = base64.StdEncoding.EncodeToString(out)
+	}
+	nonce := make([]byte, 16)
+	_, _ = rand.Read(nonce)
+	n64 := base64.StdEncoding.EncodeToString(nonce)
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-"+n64+"'; form-action "+
+		formActionSource(sess.BrowserFormPostURL)+"; frame-ancestors 'self' "+formActionSource(sess.BrowserFormPostURL)+"; base-uri 'none'")
+	total := ""
+	if !cart.Empty() {
+		total = moneyText(cart.Total, cart.Currency)
+	}
+	return p.render(c, http.StatusOK, "checkout", struct {
+		SystemName, Action, Field, Value, Total, Nonce, Target string
+		Count                                                  int
+	}{conn.SystemName(), strings.TrimSpace(sess.BrowserFormPostURL), conn.FormPostField, value, total, n64, "", len(cart.Lines)})
+}
+
+// moneyText writes an amount for people: thousands separators and the
+// currency's own decimals.
+func moneyText(d decimal.Decimal, currency string) string {
+	s := cxml.FormatAmount(d, currency)
+	intPart, frac, _ := strings.Cut(s, ".")
+	neg := strings.HasPrefix(intPart, "-")
+	intPart = strings.TrimPrefix(intPart, "-")
+	var b strings.Builder
+	for i, r := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	out := b.String()
+	if frac != "" {
+		out += "." + frac
+	}
+	if neg {
+		out = "-" + out
+	}
+	return currency + " " + out
+}
+
+// PriceText is an offer's price as the start page shows it.
+func PriceText(conn *Connection, o *catalog.Offer) string {
+	switch o.PricingModel {
+	case catalog.Upfront:
+		return moneyText(o.Price, o.Currency)
+	case catalog.Annual:
+		return moneyText(o.Price, o.Currency) + " per year"
+	case catalog.FPS:
+		v, _ := o.TotalContractValue()
+		return moneyText(v, o.Currency) + " total"
+	case catalog.PAYG:
+		return "Pay for what you use"
+	case catalog.Free:
+		return "Free"
+	case catalog.BYOL:
+		return "Bring your own license"
+	}
+	return ""
+}
+
+// TermsText is an offer's terms in a sentence.
+func TermsText(conn *Connection, o *catalog.Offer) string {
+	switch o.PricingModel {
+	case catalog.Upfront:
+		return "Paid up front for " + Term(o) + "."
+	case catalog.Annual:
+		return "Billed yearly, " + Term(o) + "."
+	case catalog.FPS:
+		var parts []string
+		for _, in := range o.Schedule {
+			parts = append(parts, in.Due+": "+moneyText(in.Amount, o.Currency))
+		}
+		return Term(o) + ". Payments " + strings.Join(parts, "; ") + "."
+	case catalog.PAYG:
+		var parts []string
+		for _, d := range o.Dimensions {
+			parts = append(parts, moneyText(d.UnitPrice, o.Currency)+" per "+d.Unit+" ("+d.Name+")")
+		}
+		return strings.Join(parts, "; ") + ". Requested at a blanket value of " + moneyText(conn.PAYGBlanket(), o.Currency) + "; billed monthly on usage."
+	case catalog.Free:
+		return "No charge."
+	case catalog.BYOL:
+		return "No charge from the marketplace; use a license you already own."
+	}
+	return ""
+}

@@ -1,0 +1,260 @@
+package punchout
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/shopspring/decimal"
+
+	"github.com/cxmlgate/punchout/internal/db"
+	"github.com/cxmlgate/punchout/internal/errs"
+	"github.com/cxmlgate/punchout/internal/id"
+)
+
+// Operations of a punchout session.
+const (
+	OpCreate  = "create"
+	OpEdit    = "edit"
+	OpInspect = "inspect"
+)
+
+// DefaultSessionTTL is how long a punchout session stays usable.
+const DefaultSessionTTL = 4 * time.Hour
+
+// User is who punched out, as the setup request says: Coupa's FirstName,
+// LastName, UniqueName, UserEmail, User and BusinessUnit extrinsics,
+// Ariba's UniqueName and UserEmail, or the endUser Contact.
+type User struct {
+	Email        string            `json:"email"`
+	UniqueName   string            `json:"unique_name"`
+	FirstName    string            `json:"first_name"`
+	LastName     string            `json:"last_name"`
+	Login        string            `json:"login"`
+	BusinessUnit string            `json:"business_unit"`
+	ContactName  string            `json:"contact_name,omitempty"`
+	Extrinsics   map[string]string `json:"extrinsics,omitempty"`
+}
+
+// DisplayName is the best name the user can be greeted with.
+func (u User) DisplayName() string {
+	switch {
+	case u.FirstName != "" || u.LastName != "":
+		return joinNonEmpty(" ", u.FirstName, u.LastName)
+	case u.ContactName != "":
+		return u.ContactName
+	case u.UniqueName != "":
+		return u.UniqueName
+	}
+	return u.Email
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	out := ""
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		if out != "" {
+			out += sep
+		}
+		out += p
+	}
+	return out
+}
+
+// Session is one punchout: the connection it came from, where its cart
+// goes back to, and who is shopping.
+type Session struct {
+	ID                 string     `db:"id"`
+	TokenHash          string     `db:"token_hash"`
+	ConnectionID       string     `db:"connection_id"`
+	OrganizationID     string     `db:"organization_id"`
+	Operation          string     `db:"operation"`
+	BuyerCookie        string     `db:"buyer_cookie"`
+	BrowserFormPostURL string     `db:"browser_form_post_url"`
+	SetupPayloadID     string     `db:"setup_payload_id"`
+	UserEmail          string     `db:"user_email"`
+	UserUniqueName     string     `db:"user_unique_name"`
+	UserFirstName      string     `db:"user_first_name"`
+	UserLastName       string     `db:"user_last_name"`
+	UserLogin          string     `db:"user_login"`
+	BusinessUnit       string     `db:"business_unit"`
+	UserDetails        string     `db:"user_details"`
+	Status             string     `db:"status"`
+	CreatedAt          time.Time  `db:"created_at"`
+	ExpiresAt          time.Time  `db:"expires_at"`
+	ReturnedAt         *time.Time `db:"returned_at"`
+}
+
+// User returns who is shopping.
+func (s *Session) User() User {
+	var u User
+	_ = json.Unmarshal([]byte(s.UserDetails), &u)
+	u.Email, u.UniqueName, u.FirstName, u.LastName, u.Login, u.BusinessUnit =
+		s.UserEmail, s.UserUniqueName, s.UserFirstName, s.UserLastName, s.UserLogin, s.BusinessUnit
+	return u
+}
+
+// ReadOnly reports whether the session only shows its cart (inspect).
+func (s *Session) ReadOnly() bool { return s.Operation == OpInspect }
+
+const sessionColumns = `id, token_hash, connection_id, organization_id, operation, buyer_cookie, browser_form_post_url,
+	setup_payload_id, user_email, user_unique_name, user_first_name, user_last_name, user_login, business_unit,
+	user_details, status, created_at, expires_at, returned_at`
+
+// newToken returns a fresh session token and its stored hash.
+func newToken() (token, hash string) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, hashToken(token)
+}
+
+func hashToken(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// CartItem is one line of a session's cart.
+type CartItem struct {
+	SessionID     string    `db:"session_id"`
+	OfferID       string    `db:"offer_id"`
+	OfferRevision int       `db:"offer_revision"`
+	Position      int       `db:"position"`
+	Quantity      string    `db:"quantity"`
+	Source        string    `db:"source"`
+	AddedAt       time.Time `db:"added_at"`
+}
+
+// Qty is the item's quantity as a decimal.
+func (c CartItem) Qty() decimal.Decimal {
+	d, err := decimal.NewFromString(c.Quantity)
+	if err != nil {
+		return decimal.NewFromInt(1)
+	}
+	return d
+}
+
+// Sessions keeps punchout sessions and their carts.
+type Sessions struct {
+	db  *db.DB
+	ttl time.Duration
+	now func() time.Time
+}
+
+// NewSessions returns the session store; ttl 0 means DefaultSessionTTL.
+func NewSessions(d *db.DB, ttl time.Duration) *Sessions {
+	if ttl <= 0 {
+		ttl = DefaultSessionTTL
+	}
+	return &Sessions{db: d, ttl: ttl, now: time.Now}
+}
+
+// Create stores a new session inside tx and returns the token of its
+// StartPage URL. The token itself is never stored.
+func (s *Sessions) Create(ctx context.Context, tx sqlx.ExtContext, sess *Session, user User, now time.Time) (string, error) {
+	token, hash := newToken()
+	details, err := json.Marshal(user)
+	if err != nil {
+		return "", err
+	}
+	sess.ID = id.New("sess")
+	sess.TokenHash = hash
+	sess.UserEmail, sess.UserUniqueName, sess.UserFirstName, sess.UserLastName = user.Email, user.UniqueName, user.FirstName, user.LastName
+	sess.UserLogin, sess.BusinessUnit, sess.UserDetails = user.Login, user.BusinessUnit, string(details)
+	sess.Status = "open"
+	sess.CreatedAt = now.UTC()
+	sess.ExpiresAt = now.Add(s.ttl).UTC()
+	_, err = sqlx.NamedExecContext(ctx, tx, `INSERT INTO punchout_sessions (`+sessionColumns+`) VALUES (
+		:id, :token_hash, :connection_id, :organization_id, :operation, :buyer_cookie, :browser_form_post_url,
+		:setup_payload_id, :user_email, :user_unique_name, :user_first_name, :user_last_name, :user_login, :business_unit,
+		:user_details, :status, :created_at, :expires_at, :returned_at)`, sess)
+	return token, err
+}
+
+// ErrSessionExpired is returned for a token whose session has expired.
+var ErrSessionExpired = errs.E(errs.Expired, "this punchout session has expired; return to your procurement system and open the catalog again")
+
+var errNoSession = errs.E(errs.NotFound, "this punchout link is not valid; return to your procurement system and open the catalog again")
+
+// ByToken returns the session a StartPage token opens. An unknown token is
+// NotFound, an expired session Expired.
+func (s *Sessions) ByToken(ctx context.Context, token string) (*Session, error) {
+	var sess Session
+	err := s.db.R.GetContext(ctx, &sess, s.db.Rebind(`SELECT `+sessionColumns+` FROM punchout_sessions WHERE token_hash = ?`), hashToken(token))
+	if db.IsNoRows(err) {
+		return nil, errNoSession
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !s.now().Before(sess.ExpiresAt) {
+		return nil, ErrSessionExpired
+	}
+	return &sess, nil
+}
+
+// Get returns a session by ID inside q, expired or not.
+func (s *Sessions) Get(ctx context.Context, q sqlx.ExtContext, sessionID string) (*Session, error) {
+	var sess Session
+	err := sqlx.GetContext(ctx, q, &sess, q.Rebind(`SELECT `+sessionColumns+` FROM punchout_sessions WHERE id = ?`), sessionID)
+	if db.IsNoRows(err) {
+		return nil, errs.E(errs.NotFound, "punchout session %s not found", sessionID)
+	}
+	return &sess, err
+}
+
+// Items returns the session's cart in the order items were added.
+func (s *Sessions) Items(ctx context.Context, q sqlx.ExtContext, sessionID string) ([]CartItem, error) {
+	if q == nil {
+		q = s.db.R
+	}
+	items := []CartItem{}
+	err := sqlx.SelectContext(ctx, q, &items, q.Rebind(`SELECT session_id, offer_id, offer_revision, position, quantity, source, added_at
+		FROM cart_items WHERE session_id = ? ORDER BY position`), sessionID)
+	return items, err
+}
+
+// PutItem adds an offer to the cart, or updates its revision and source
+// when it is there already: a subscription is bought once per cart, with
+// quantity 1.
+func (s *Sessions) PutItem(ctx context.Context, tx sqlx.ExtContext, item CartItem) error {
+	var pos int
+	if err := sqlx.GetContext(ctx, tx, &pos, tx.Rebind(`SELECT COALESCE(MAX(position), 0) + 1 FROM cart_items WHERE session_id = ?`), item.SessionID); err != nil {
+		return err
+	}
+	if item.Quantity == "" {
+		item.Quantity = "1"
+	}
+	item.Position = pos
+	item.AddedAt = s.now().UTC()
+	_, err := sqlx.NamedExecContext(ctx, tx, `INSERT INTO cart_items (session_id, offer_id, offer_revision, position, quantity, source, added_at)
+		VALUES (:session_id, :offer_id, :offer_revision, :position, :quantity, :source, :added_at)
+		ON CONFLICT (session_id, offer_id) DO UPDATE SET offer_revision = excluded.offer_revision`, item)
+	return err
+}
+
+// RemoveItem takes an offer out of the cart.
+func (s *Sessions) RemoveItem(ctx context.Context, tx sqlx.ExtContext, sessionID, offerID string) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM cart_items WHERE session_id = ? AND offer_id = ?`), sessionID, offerID)
+	return err
+}
+
+// MarkReturned records that the cart went back to the procurement system.
+// The session stays open: the user may come back and send it again, as
+// buyers' systems allow.
+func (s *Sessions) MarkReturned(ctx context.Context, tx sqlx.ExtContext, sessionID string) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE punchout_sessions SET status = 'returned', returned_at = ? WHERE id = ?`), s.now().UTC(), sessionID)
+	return err
+}
+
+// Transact runs fn in a write transaction.
+func (s *Sessions) Transact(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	return s.db.Transact(ctx, fn)
+}

@@ -1,0 +1,171 @@
+package punchout
+
+import (
+	"context"
+	"net/url"
+	"strings"
+
+	"github.com/beevik/etree"
+
+	"github.com/cxmlgate/punchout/catalog"
+	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/errs"
+	"github.com/cxmlgate/punchout/internal/secret"
+)
+
+// Setup answers PunchOutSetupRequest: it opens a session bound to the
+// connection, the BuyerCookie, the BrowserFormPost URL and the user, and
+// answers with the StartPage URL holding the session's token.
+type Setup struct {
+	Sessions *Sessions
+	Catalog  *catalog.Store
+	Keys     *secret.Keyring
+	BaseURL  string
+}
+
+// Handle is the RequestHandler of PunchOutSetupRequest.
+func (s *Setup) Handle(ctx context.Context, r *Request) (cxml.ResponseBody, cxml.Status, error) {
+	req := r.Doc.Request.Body.(*cxml.PunchOutSetupRequest)
+	op := strings.ToLower(req.Operation)
+	switch op {
+	case OpCreate, OpEdit, OpInspect:
+	case "source":
+		return nil, cxml.Status{}, errs.E(errs.Unsupported, `operation "source" (sourcing RFQs) is not implemented by this gateway; use operation "create"`)
+	case "":
+		return nil, cxml.Status{}, errs.E(errs.Invalid, `the PunchOutSetupRequest has no operation; use "create", "edit" or "inspect"`)
+	default:
+		return nil, cxml.Status{}, errs.E(errs.Invalid, `operation %q is not a punchout operation; use "create", "edit" or "inspect"`, req.Operation)
+	}
+	if req.BuyerCookie == "" {
+		return nil, cxml.Status{}, errs.E(errs.Invalid, "the PunchOutSetupRequest has no BuyerCookie; it is needed to return the cart to the right requisition")
+	}
+	formPost := strings.TrimSpace(req.BrowserFormPostURL)
+	if formPost == "" {
+		return nil, cxml.Status{}, errs.E(errs.Invalid, "the PunchOutSetupRequest has no BrowserFormPost URL, so the cart could not be returned; configure the punchout site to send one")
+	}
+	if u, err := url.Parse(formPost); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, cxml.Status{}, errs.E(errs.Invalid, "the BrowserFormPost URL %q is not an absolute http(s) URL", truncate(formPost, 200))
+	}
+	if !r.Conn.FormPostAllowed(formPost) {
+		return nil, cxml.Status{}, errs.E(errs.Forbidden, "the BrowserFormPost URL's host is not one this connection allows carts to be returned to (%s); ask the supplier to add it",
+			strings.Join(r.Conn.AllowedFormPostHosts, ", "))
+	}
+	if len(req.BuyerCookie) > 2000 {
+		return nil, cxml.Status{}, errs.E(errs.Invalid, "the BuyerCookie is longer than 2000 characters")
+	}
+
+	sess := &Session{
+		ConnectionID: r.Conn.ID, OrganizationID: r.Conn.OrganizationID, Operation: op,
+		BuyerCookie: req.BuyerCookie, BrowserFormPostURL: formPost, SetupPayloadID: r.Doc.PayloadID,
+	}
+	token, err := s.Sessions.Create(ctx, r.Tx, sess, userOf(req), r.Now)
+	if err != nil {
+		return nil, cxml.Status{}, err
+	}
+	if op == OpEdit || op == OpInspect {
+		if err := s.restoreCart(ctx, r, sess, req.ItemOut); err != nil {
+			return nil, cxml.Status{}, err
+		}
+	}
+	return &cxml.PunchOutSetupResponse{StartPageURL: StartPageURL(s.BaseURL, token)}, cxml.NewStatus(cxml.StatusOK, ""), nil
+}
+
+// userOf reads who is punching out: Coupa's FirstName, LastName,
+// UniqueName, UserEmail, User and BusinessUnit extrinsics, Ariba's
+// UniqueName and UserEmail, and the endUser Contact.
+func userOf(req *cxml.PunchOutSetupRequest) User {
+	x := func(name string) string { return cxml.ExtrinsicValue(req.Extrinsics, name) }
+	u := User{
+		Email: x("UserEmail"), UniqueName: x("UniqueName"), FirstName: x("FirstName"), LastName: x("LastName"),
+		Login: x("User"), BusinessUnit: x("BusinessUnit"), Extrinsics: map[string]string{},
+	}
+	for _, e := range req.Extrinsics {
+		u.Extrinsics[e.Name] = e.Value
+	}
+	if c, ok := req.EndUser(); ok {
+		u.ContactName = c.Name
+		if u.Email == "" {
+			u.Email = c.Email
+		}
+	}
+	return u
+}
+
+// restoreCart puts the lines of an edit or inspect request back in the
+// cart. A line is recognised by the quote reference the gateway put in its
+// SupplierPartAuxiliaryID or, failing that, by its SupplierPartID being an
+// offer ID. A line that is neither is refused rather than dropped: a cart
+// must not come back smaller than it went out.
+func (s *Setup) restoreCart(ctx context.Context, r *Request, sess *Session, lines []cxml.ItemOut) error {
+	for i, line := range lines {
+		offerID, revision := line.ItemID.SupplierPartID, 0
+		if q, err := DecodeQuote(s.Keys, line.ItemID.SupplierPartAuxiliaryID); err == nil {
+			offerID, revision = q.OfferID, q.Revision
+		}
+		_, o, err := s.Catalog.GetOffer(ctx, r.Tx, offerID)
+		if err != nil || !o.VisibleTo(sess.OrganizationID) {
+			return errs.E(errs.Invalid, "line %d of the cart (SupplierPartID %q) is not an offer of this catalog, so the cart cannot be reopened; remove the line in %s and punch out again",
+				lineNo(line, i), truncate(line.ItemID.SupplierPartID, 100), r.Conn.SystemName())
+		}
+		if revision == 0 {
+			revision = o.Revision
+		}
+		src := ""
+		if line.Source != nil {
+			src = elementXML(line.Source)
+		}
+		if err := s.Sessions.PutItem(ctx, r.Tx, CartItem{SessionID: sess.ID, OfferID: o.ID, OfferRevision: revision, Quantity: "1", Source: src}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func lineNo(l cxml.ItemOut, i int) int {
+	if l.LineNumber > 0 {
+		return l.LineNumber
+	}
+	return i + 1
+}
+
+func elementXML(e *etree.Element) string {
+	d := etree.NewDocument()
+	d.SetRoot(e.Copy())
+	s, err := d.WriteToString()
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
+// parseElementXML reads back what elementXML wrote.
+func parseElementXML(s string) *etree.Element {
+	if s == "" {
+		return nil
+	}
+	d := etree.NewDocument()
+	if err := d.ReadFromString(s); err != nil {
+		return nil
+	}
+	return d.Root()
+}
+
+// mergeExtrinsics appends the buyer's own ItemDetail extrinsics of an
+// echoed line to ours, except those we set ourselves.
+func mergeExtrinsics(ours []cxml.Extrinsic, detail *etree.Element) []cxml.Extrinsic {
+	have := map[string]bool{}
+	for _, x := range ours {
+		have[strings.ToLower(x.Name)] = true
+	}
+	for _, c := range detail.ChildElements() {
+		if c.Tag != "Extrinsic" || c.Space != "" {
+			continue
+		}
+		name := c.SelectAttrValue("name", "")
+		if have[strings.ToLower(name)] {
+			continue
+		}
+		ours = append(ours, cxml.Extrinsic{Name: name, Element: c.Copy()})
+	}
+	return ours
+}
