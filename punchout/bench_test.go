@@ -43,6 +43,20 @@ func BenchmarkCXMLEndpoint(b *testing.B) {
 					}
 				})
 			})
+			// A setup request writes a session as well.
+			b.Run("PunchOutSetupRequest", func(b *testing.B) {
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						body := setupRequest("coupa", fmt.Sprintf("bench-posr-%d@coupa", seq.Add(1)), "create", "cookie", buyerURL, "")
+						rec := httptest.NewRecorder()
+						h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/cxml", bytes.NewReader(body)))
+						if rec.Code != 200 || !bytes.Contains(rec.Body.Bytes(), []byte(`<StartPage>`)) {
+							b.Fatalf("answer: %s", rec.Body.String())
+						}
+					}
+				})
+			})
 		})
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -108,16 +110,18 @@ const sessionColumns = `id, token_hash, connection_id, organization_id, operatio
 	setup_payload_id, user_email, user_unique_name, user_first_name, user_last_name, user_login, business_unit,
 	user_details, status, created_at, expires_at, returned_at`
 
-// newToken returns a fresh session token and its stored hash.
-func newToken() (token, hash string) {
+// newToken returns a fresh session token for a session ID, and the hash
+// stored in its place: the token is "<session ID>.<secret>", the secret
+// 256 random bits.
+func newToken(sessionID string) (token, hash string) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
-	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, hashToken(token)
+	secret := base64.RawURLEncoding.EncodeToString(b)
+	return sessionID + "." + secret, hashSecret(secret)
 }
 
-func hashToken(token string) string {
-	h := sha256.Sum256([]byte(token))
+func hashSecret(secret string) string {
+	h := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(h[:])
 }
 
@@ -159,22 +163,25 @@ func NewSessions(d *db.DB, ttl time.Duration) *Sessions {
 // Create stores a new session inside tx and returns the token of its
 // StartPage URL. The token itself is never stored.
 func (s *Sessions) Create(ctx context.Context, tx sqlx.ExtContext, sess *Session, user User, now time.Time) (string, error) {
-	token, hash := newToken()
 	details, err := json.Marshal(user)
 	if err != nil {
 		return "", err
 	}
 	sess.ID = id.New("sess")
+	token, hash := newToken(sess.ID)
 	sess.TokenHash = hash
 	sess.UserEmail, sess.UserUniqueName, sess.UserFirstName, sess.UserLastName = user.Email, user.UniqueName, user.FirstName, user.LastName
 	sess.UserLogin, sess.BusinessUnit, sess.UserDetails = user.Login, user.BusinessUnit, string(details)
 	sess.Status = "open"
 	sess.CreatedAt = now.UTC()
 	sess.ExpiresAt = now.Add(s.ttl).UTC()
-	_, err = sqlx.NamedExecContext(ctx, tx, `INSERT INTO punchout_sessions (`+sessionColumns+`) VALUES (
-		:id, :token_hash, :connection_id, :organization_id, :operation, :buyer_cookie, :browser_form_post_url,
-		:setup_payload_id, :user_email, :user_unique_name, :user_first_name, :user_last_name, :user_login, :business_unit,
-		:user_details, :status, :created_at, :expires_at, :returned_at)`, sess)
+	// Positional, not named: this runs inside the write transaction of
+	// every setup request, and sqlx compiles a named query on each call.
+	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO punchout_sessions (`+sessionColumns+`) VALUES (
+		?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		sess.ID, sess.TokenHash, sess.ConnectionID, sess.OrganizationID, sess.Operation, sess.BuyerCookie, sess.BrowserFormPostURL,
+		sess.SetupPayloadID, sess.UserEmail, sess.UserUniqueName, sess.UserFirstName, sess.UserLastName, sess.UserLogin, sess.BusinessUnit,
+		sess.UserDetails, sess.Status, sess.CreatedAt, sess.ExpiresAt, sess.ReturnedAt)
 	return token, err
 }
 
@@ -186,13 +193,20 @@ var errNoSession = errs.E(errs.NotFound, "this punchout link is not valid; retur
 // ByToken returns the session a StartPage token opens. An unknown token is
 // NotFound, an expired session Expired.
 func (s *Sessions) ByToken(ctx context.Context, token string) (*Session, error) {
+	sessionID, secret, ok := strings.Cut(token, ".")
+	if !ok || secret == "" {
+		return nil, errNoSession
+	}
 	var sess Session
-	err := s.db.R.GetContext(ctx, &sess, s.db.Rebind(`SELECT `+sessionColumns+` FROM punchout_sessions WHERE token_hash = ?`), hashToken(token))
+	err := s.db.R.GetContext(ctx, &sess, s.db.Rebind(`SELECT `+sessionColumns+` FROM punchout_sessions WHERE id = ?`), sessionID)
 	if db.IsNoRows(err) {
 		return nil, errNoSession
 	}
 	if err != nil {
 		return nil, err
+	}
+	if subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(sess.TokenHash)) != 1 {
+		return nil, errNoSession
 	}
 	if !s.now().Before(sess.ExpiresAt) {
 		return nil, ErrSessionExpired

@@ -76,7 +76,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		}
 	}
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=1&_synchronous=NORMAL"
+		"?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=1&_synchronous=NORMAL&_stmt_cache_size=128&_cache_size=-32000"
 	w, err := sqlx.Open("sqlite3", base+"&_txlock=immediate")
 	if err != nil {
 		return nil, err
@@ -88,6 +88,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
+
 	r, err := sqlx.Open("sqlite3", base+"&_query_only=1")
 	if err != nil {
 		w.Close()

@@ -37,7 +37,7 @@ type Record struct {
 	ConnectionID   sql.NullString `db:"connection_id" json:"-"`
 	OrganizationID sql.NullString `db:"organization_id" json:"-"`
 	PayloadID      string         `db:"payload_id" json:"payload_id"`
-	ReplyTo        sql.NullString `db:"reply_to" json:"-"`
+	AnswerID       sql.NullString `db:"answer_id" json:"-"`
 	ReplayOf       sql.NullString `db:"replay_of" json:"-"`
 	StatusCode     int            `db:"status_code" json:"status_code"`
 	DurationUS     int64          `db:"duration_us" json:"duration_us"`
@@ -54,15 +54,15 @@ type Pair struct {
 // NewPair prepares the log records of one request and its answer. doc is
 // redacted and bounded here, so no caller can store a secret by mistake.
 func NewPair(now time.Time, requestID string, in []byte, inType, inPayloadID string, out []byte, outType, outPayloadID string, status int, took time.Duration) *Pair {
+	outRec := Record{
+		ID: id.New("xout"), Direction: Out, DocType: outType, PayloadID: outPayloadID, StatusCode: status,
+		DurationUS: took.Microseconds(), RequestID: requestID, Document: clean(out), CreatedAt: now.UTC(),
+	}
 	inRec := Record{
 		ID: id.New("xin"), Direction: In, DocType: inType, PayloadID: inPayloadID,
+		AnswerID:   sql.NullString{String: outRec.ID, Valid: true},
 		StatusCode: status, DurationUS: took.Microseconds(), RequestID: requestID,
 		Document: clean(in), CreatedAt: now.UTC(),
-	}
-	outRec := Record{
-		ID: id.New("xout"), Direction: Out, DocType: outType, PayloadID: outPayloadID,
-		ReplyTo: sql.NullString{String: inRec.ID, Valid: true}, StatusCode: status,
-		DurationUS: took.Microseconds(), RequestID: requestID, Document: clean(out), CreatedAt: now.UTC(),
 	}
 	return &Pair{In: inRec, Out: outRec}
 }
@@ -86,28 +86,34 @@ func clean(doc []byte) []byte {
 	return out
 }
 
+// insertSQL is positional, not named: it is on the hot path of every
+// request, inside the write transaction, and sqlx compiles a named query
+// on every call.
 const insertSQL = `INSERT INTO exchanges (id, direction, doc_type, connection_id, organization_id, payload_id,
-	reply_to, replay_of, status_code, duration_us, request_id, document, created_at)
-	VALUES (:id, :direction, :doc_type, :connection_id, :organization_id, :payload_id,
-	:reply_to, :replay_of, :status_code, :duration_us, :request_id, :document, :created_at)`
+	answer_id, replay_of, status_code, duration_us, request_id, document, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func insert(ctx context.Context, tx sqlx.ExtContext, r *Record) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(insertSQL), r.ID, r.Direction, r.DocType, r.ConnectionID, r.OrganizationID,
+		r.PayloadID, r.AnswerID, r.ReplayOf, r.StatusCode, r.DurationUS, r.RequestID, r.Document, r.CreatedAt)
+	return err
+}
 
 // Insert stores the pair inside tx. When another request with the same
 // payloadID from the same connection got a final answer first, it returns
 // an error for which db.IsUniqueViolation is true: the caller rolls back
 // its work and answers with Replay.
 func Insert(ctx context.Context, tx sqlx.ExtContext, p *Pair) error {
-	if _, err := sqlx.NamedExecContext(ctx, tx, insertSQL, &p.In); err != nil {
+	if err := insert(ctx, tx, &p.Out); err != nil {
 		return err
 	}
-	_, err := sqlx.NamedExecContext(ctx, tx, insertSQL, &p.Out)
-	return err
+	return insert(ctx, tx, &p.In)
 }
 
 // InsertRecord stores one record, for documents that are not answers to a
 // request (an invoice the gateway sends, a cart it returns).
 func InsertRecord(ctx context.Context, tx sqlx.ExtContext, r *Record) error {
-	_, err := sqlx.NamedExecContext(ctx, tx, insertSQL, r)
-	return err
+	return insert(ctx, tx, r)
 }
 
 // Stored is a final answer kept for a payloadID.
@@ -126,7 +132,7 @@ func Lookup(ctx context.Context, q sqlx.ExtContext, connectionID, payloadID stri
 	var s Stored
 	err := sqlx.GetContext(ctx, q, &s, q.Rebind(`
 		SELECT i.id AS in_id, o.document, o.status_code, o.doc_type, o.payload_id
-		FROM exchanges i JOIN exchanges o ON o.reply_to = i.id
+		FROM exchanges i JOIN exchanges o ON o.id = i.answer_id
 		WHERE i.connection_id = ? AND i.payload_id = ? AND i.direction = 'in'
 		  AND i.replay_of IS NULL AND i.status_code < 500`), connectionID, payloadID)
 	if db.IsNoRows(err) {
@@ -148,7 +154,7 @@ type Filter struct {
 
 // List returns the newest records that match f.
 func List(ctx context.Context, q sqlx.ExtContext, f Filter) ([]Record, error) {
-	query := `SELECT id, direction, doc_type, connection_id, organization_id, payload_id, reply_to, replay_of,
+	query := `SELECT id, direction, doc_type, connection_id, organization_id, payload_id, answer_id, replay_of,
 		status_code, duration_us, request_id, document, created_at FROM exchanges WHERE 1 = 1`
 	var args []any
 	if f.ConnectionID != "" {

@@ -45,8 +45,14 @@ func rules() []rule {
 		rs = append(rs, rule{group: "cxml write (ours / bare etree write of the same tree)", name: "Marshal/" + k, baseline: "EtreeWrite/" + k, kind: "time"})
 	}
 	for _, engine := range []string{"sqlite", "postgres"} {
+		// The 2,000 requests per second target is the embedded default's
+		// (SQLite) on this 2-core machine; PostgreSQL is reported.
+		minRate := 2000.0
+		if engine == "postgres" {
+			minRate = 0
+		}
 		rs = append(rs,
-			rule{group: "/cxml in-process throughput (ours / Echo handler returning a fixed answer)", name: "CXMLEndpoint/" + engine + "/ProfileRequest", baseline: "CXMLBaseline/ProfileRequest", kind: "rate", minRate: 2000},
+			rule{group: "/cxml in-process throughput (ours / Echo handler returning a fixed answer)", name: "CXMLEndpoint/" + engine + "/ProfileRequest", baseline: "CXMLBaseline/ProfileRequest", kind: "rate", minRate: minRate},
 			rule{group: "/cxml in-process throughput (ours / Echo handler returning a fixed answer)", name: "CXMLEndpoint/" + engine + "/PunchOutSetupRequest", baseline: "CXMLEndpoint/" + engine + "/ProfileRequest", kind: "rate", minRatio: 0.7},
 			rule{group: "/cxml in-process throughput (ours / Echo handler returning a fixed answer)", name: "CXMLEndpoint/" + engine + "/OrderRequest5Lines", baseline: "CXMLEndpoint/" + engine + "/ProfileRequest", kind: "rate", minRatio: 0.5},
 		)

@@ -46,8 +46,8 @@ CREATE TABLE exchanges (
     connection_id    TEXT REFERENCES connections (id),
     organization_id  TEXT REFERENCES organizations (id),
     payload_id       TEXT NOT NULL,
-    -- For an answer: the exchange it answers.
-    reply_to         TEXT REFERENCES exchanges (id),
+    -- For a request: the answer the gateway gave it.
+    answer_id        TEXT REFERENCES exchanges (id),
     -- For a repeated request answered from the log: the original request.
     replay_of        TEXT REFERENCES exchanges (id),
     status_code      INTEGER NOT NULL,
@@ -59,7 +59,6 @@ CREATE TABLE exchanges (
     created_at       TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX exchanges_connection ON exchanges (connection_id, created_at);
-CREATE INDEX exchanges_reply_to ON exchanges (reply_to);
 -- A payloadID answered with a final status is answered once per sender;
 -- a retry after a 5xx is processed again.
 CREATE UNIQUE INDEX exchanges_replay ON exchanges (connection_id, payload_id)
