@@ -379,3 +379,21 @@ func TestRevisedOfferIsFlaggedInCart(t *testing.T) {
 	code, page = sh.post(start+"/checkout", url.Values{"action": {"checkout"}})
 	assert.Equal(t, http.StatusConflict, code, "a stale line is not sent: %s", page)
 }
+
+// TestSessionSurvivesRestart opens a session, stops the gateway, starts
+// another on the same database and key, and keeps shopping.
+func TestSessionSurvivesRestart(t *testing.T) {
+	dsn := dbtestSQLite(t)
+	first := apptest.Start(t, dsn)
+	start := startPage(t, first, setupRequest("coupa", "restart@x", "create", "ck-restart", buyerURL, ""))
+	sh := newShopper(t)
+	code, _ := sh.request(start, "offer-teamchat-free")
+	require.Equal(t, 200, code)
+	path := strings.TrimPrefix(start, first.URL)
+	first.Close()
+
+	second := apptest.Start(t, dsn)
+	code, page := sh.get(second.URL + path + "/cart")
+	require.Equal(t, 200, code, page)
+	assert.Contains(t, page, "TeamChat Community")
+}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -29,9 +30,10 @@ import (
 
 // Server is a gateway under test.
 type Server struct {
-	App *app.App
-	URL string
-	srv *httptest.Server
+	App  *app.App
+	URL  string
+	srv  *httptest.Server
+	once sync.Once
 }
 
 // Option changes the configuration before the gateway starts.
@@ -68,11 +70,18 @@ func Start(t testing.TB, dsn string, opts ...Option) *Server {
 	require.NoError(t, err)
 	srv.Config.Handler = a.Handler()
 	srv.Start()
-	t.Cleanup(func() {
-		srv.Close()
-		a.Close()
+	s := &Server{App: a, URL: srv.URL, srv: srv}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close stops the server and closes its database; it is safe to call
+// twice (tests that restart the gateway close it early).
+func (s *Server) Close() {
+	s.once.Do(func() {
+		s.srv.Close()
+		s.App.Close()
 	})
-	return &Server{App: a, URL: srv.URL, srv: srv}
 }
 
 type testWriter struct{ t testing.TB }
