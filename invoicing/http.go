@@ -12,7 +12,8 @@ import (
 
 // HTTP serves invoicing in the admin API.
 type HTTP struct {
-	POs *PurchaseOrders
+	POs        *PurchaseOrders
+	Agreements *Agreements
 }
 
 // CreatePO answers POST /api/v1/purchase-orders.
@@ -95,4 +96,56 @@ func (h *HTTP) PatchPO(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// ListAgreements answers GET /api/v1/agreements?organization_id=&po_number=.
+func (h *HTTP) ListAgreements(c echo.Context) error {
+	f := Filter{OrganizationID: c.QueryParam("organization_id"), PONumber: c.QueryParam("po_number"), Status: c.QueryParam("status")}
+	if f.OrganizationID == "" {
+		return errs.E(errs.Invalid, "organization_id is required")
+	}
+	list, err := h.Agreements.List(c.Request().Context(), nil, f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"agreements": list})
+}
+
+// GetAgreement answers GET /api/v1/agreements/{id}.
+func (h *HTTP) GetAgreement(c echo.Context) error {
+	a, err := h.Agreements.Get(c.Request().Context(), nil, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a)
+}
+
+// PatchAgreement answers PATCH /api/v1/agreements/{id} with
+// {"po_number"?, "usage_po_number"?}: for future invoices only.
+func (h *HTTP) PatchAgreement(c echo.Context) error {
+	var in struct {
+		PONumber      *string `json:"po_number"`
+		UsagePONumber *string `json:"usage_po_number"`
+	}
+	if err := web.Bind(c, &in); err != nil {
+		return err
+	}
+	if in.PONumber == nil && in.UsagePONumber == nil {
+		return errs.E(errs.Invalid, "send po_number and/or usage_po_number")
+	}
+	a, err := h.Agreements.SetPONumbers(c.Request().Context(), c.Param("id"), in.PONumber, in.UsagePONumber)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a)
+}
+
+// AgreementCharges answers GET /api/v1/agreements/{id}/charges: the
+// charge summary, each charge with its PO number.
+func (h *HTTP) AgreementCharges(c echo.Context) error {
+	a, charges, err := h.Agreements.Summary(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"agreement_id": a.ID, "po_number": a.PONumber, "usage_po_number": a.UsagePONumber, "charges": charges})
 }

@@ -2,6 +2,9 @@ package punchout_test
 
 import (
 	"encoding/json"
+
+	"github.com/shopspring/decimal"
+
 	"testing"
 
 	"github.com/cxmlgate/punchout/internal/dbtest"
@@ -17,3 +20,5 @@ func toJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+func mustDec(s string) decimal.Decimal { return decimal.RequireFromString(s) }

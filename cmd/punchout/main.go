@@ -108,6 +108,8 @@ type serveCmd struct {
 	AdminToken   string `name:"admin-token" env:"PUNCHOUT_ADMIN_TOKEN" help:"Bootstrap bearer token of the admin API."`
 	Demo         bool   `name:"demo" env:"PUNCHOUT_DEMO" help:"Seed the demo organization, connections and catalog (idempotent)."`
 	MaxBodyBytes int64  `name:"max-body-bytes" env:"PUNCHOUT_MAX_BODY_BYTES" default:"2097152" help:"Largest cXML document accepted, in bytes."`
+	SMTPAddr     string `name:"smtp-addr" env:"PUNCHOUT_SMTP_ADDR" help:"SMTP server (host:port) for notifications. Without it, mail stays in the outbox (GET /api/v1/outbox)."`
+	MailFrom     string `name:"mail-from" env:"PUNCHOUT_MAIL_FROM" default:"marketplace@localhost" help:"Sender address of notifications."`
 }
 
 func (s *serveCmd) Run(ctx context.Context, g *globals) error {
@@ -115,6 +117,7 @@ func (s *serveCmd) Run(ctx context.Context, g *globals) error {
 	a, err := app.New(ctx, app.Config{
 		Addr: s.Addr, DB: s.DB, BaseURL: s.BaseURL, AdminToken: s.AdminToken, Demo: s.Demo,
 		SecretKey: s.SecretKey, KeyFile: s.KeyFile, MaxBodyBytes: s.MaxBodyBytes,
+		SMTPAddr: s.SMTPAddr, MailFrom: s.MailFrom,
 	}, log)
 	if err != nil {
 		return err

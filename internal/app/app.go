@@ -20,6 +20,7 @@ import (
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/db"
+	"github.com/cxmlgate/punchout/internal/mail"
 	"github.com/cxmlgate/punchout/internal/secret"
 	"github.com/cxmlgate/punchout/internal/web"
 	"github.com/cxmlgate/punchout/invoicing"
@@ -42,6 +43,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// SessionTTL is how long a punchout session stays open (default 4h).
 	SessionTTL time.Duration
+	// SMTPAddr (host:port) receives the outbox's mail; empty keeps mail
+	// in the outbox.
+	SMTPAddr string
+	MailFrom string
 }
 
 // Defaults.
@@ -63,6 +68,7 @@ type App struct {
 	Organizations *organization.Store
 	Catalog       *catalog.Store
 	POs           *invoicing.PurchaseOrders
+	Agreements    *invoicing.Agreements
 	Connections   *punchout.Connections
 	Sessions      *punchout.Sessions
 	Endpoint      *punchout.Endpoint
@@ -105,11 +111,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Organizations = organization.NewStore(d)
 	a.Catalog = catalog.NewStore(d)
 	a.POs = invoicing.NewPurchaseOrders(d)
+	a.Agreements = invoicing.NewAgreements(d, a.POs)
 	a.Connections = punchout.NewConnections(d, keys)
 	a.Sessions = punchout.NewSessions(d, cfg.SessionTTL)
 	a.Endpoint = punchout.NewEndpoint(d, a.Connections, a.IDs, cxml.Limits{MaxBytes: cfg.MaxBodyBytes}, cfg.BaseURL+"/cxml", log)
 	setup := &punchout.Setup{Sessions: a.Sessions, Catalog: a.Catalog, Keys: keys, BaseURL: cfg.BaseURL}
 	a.Endpoint.Handle("PunchOutSetupRequest", setup.Handle)
+	orders := &punchout.Orders{Sessions: a.Sessions, Catalog: a.Catalog, Agreements: a.Agreements, Keys: keys, BaseURL: cfg.BaseURL}
+	a.Endpoint.Handle("OrderRequest", orders.Handle)
 	if cfg.Demo {
 		if a.Config.AdminToken == "" {
 			a.Config.AdminToken = DemoAdminToken
@@ -165,6 +174,23 @@ func baseURL(base, addr string) (string, error) {
 	return "http://" + net.JoinHostPort(host, port), nil
 }
 
+// StartWorkers runs the background workers (the mail sender) until ctx
+// is done; the returned func waits for them to stop.
+func (a *App) StartWorkers(ctx context.Context) (wait func()) {
+	done := make(chan struct{})
+	if a.Config.SMTPAddr == "" {
+		a.Log.Info("no SMTP server configured: mail stays in the outbox (GET /api/v1/outbox)")
+		close(done)
+		return func() { <-done }
+	}
+	s := &mail.Sender{DB: a.DB, Addr: a.Config.SMTPAddr, From: a.Config.MailFrom, Log: a.Log}
+	go func() {
+		defer close(done)
+		s.Run(ctx)
+	}()
+	return func() { <-done }
+}
+
 // Handler is the gateway's HTTP handler.
 func (a *App) Handler() http.Handler { return a.Echo }
 
@@ -194,6 +220,10 @@ func (a *App) ServeListener(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 	a.Log.Info("serving", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL, "db", redactDSN(a.Config.DB))
+	wctx, stopWorkers := context.WithCancel(context.Background())
+	waitWorkers := a.StartWorkers(wctx)
+	defer waitWorkers()
+	defer stopWorkers()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

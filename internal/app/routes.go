@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cxmlgate/punchout/catalog"
+	"github.com/cxmlgate/punchout/internal/mail"
 	"github.com/cxmlgate/punchout/internal/web"
 	"github.com/cxmlgate/punchout/invoicing"
 	"github.com/cxmlgate/punchout/organization"
@@ -20,7 +21,7 @@ func (a *App) routes() {
 	e := a.Echo
 	orgs := &organization.HTTP{Store: a.Organizations}
 	cat := &catalog.HTTP{Store: a.Catalog}
-	inv := &invoicing.HTTP{POs: a.POs}
+	inv := &invoicing.HTTP{POs: a.POs, Agreements: a.Agreements}
 	pages := &punchout.Pages{
 		DB: a.DB, Sessions: a.Sessions, Connections: a.Connections, Catalog: a.Catalog, Orgs: a.Organizations,
 		Keys: a.Keys, IDs: a.IDs, BaseURL: a.Config.BaseURL, Log: a.Log, Now: time.Now,
@@ -62,6 +63,21 @@ func (a *App) routes() {
 	api.GET("/purchase-orders", inv.ListPOs)
 	api.GET("/purchase-orders/:id", inv.GetPO)
 	api.PATCH("/purchase-orders/:id", inv.PatchPO)
+	api.GET("/agreements", inv.ListAgreements)
+	api.GET("/agreements/:id", inv.GetAgreement)
+	api.PATCH("/agreements/:id", inv.PatchAgreement)
+	api.GET("/agreements/:id/charges", inv.AgreementCharges)
+	api.GET("/outbox", a.listOutbox)
+}
+
+// listOutbox answers GET /api/v1/outbox?organization_id=&status=: mail
+// waiting, sent or failed.
+func (a *App) listOutbox(c echo.Context) error {
+	list, err := mail.List(c.Request().Context(), a.DB.R, c.QueryParam("organization_id"), c.QueryParam("status"), 0)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"messages": list})
 }
 
 func (a *App) ready(c echo.Context) error {

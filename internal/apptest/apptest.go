@@ -34,6 +34,8 @@ type Server struct {
 	URL  string
 	srv  *httptest.Server
 	once sync.Once
+
+	stopWorkers func()
 }
 
 // Option changes the configuration before the gateway starts.
@@ -70,7 +72,9 @@ func Start(t testing.TB, dsn string, opts ...Option) *Server {
 	require.NoError(t, err)
 	srv.Config.Handler = a.Handler()
 	srv.Start()
-	s := &Server{App: a, URL: srv.URL, srv: srv}
+	wctx, stop := context.WithCancel(context.Background())
+	wait := a.StartWorkers(wctx)
+	s := &Server{App: a, URL: srv.URL, srv: srv, stopWorkers: func() { stop(); wait() }}
 	t.Cleanup(s.Close)
 	return s
 }
@@ -80,6 +84,7 @@ func Start(t testing.TB, dsn string, opts ...Option) *Server {
 func (s *Server) Close() {
 	s.once.Do(func() {
 		s.srv.Close()
+		s.stopWorkers()
 		s.App.Close()
 	})
 }

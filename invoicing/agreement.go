@@ -1,0 +1,367 @@
+package invoicing
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/shopspring/decimal"
+
+	"github.com/cxmlgate/punchout/catalog"
+	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/db"
+	"github.com/cxmlgate/punchout/internal/errs"
+	"github.com/cxmlgate/punchout/internal/id"
+)
+
+// Agreement statuses.
+const (
+	AgreementActive    = "active"
+	AgreementCancelled = "cancelled"
+)
+
+// Agreement is a subscription: one accepted order line.
+type Agreement struct {
+	ID                 string     `db:"id" json:"id"`
+	OrganizationID     string     `db:"organization_id" json:"organization_id"`
+	ConnectionID       *string    `db:"connection_id" json:"connection_id,omitempty"`
+	OrderRef           string     `db:"order_ref" json:"-"`
+	OrderID            string     `db:"order_id" json:"order_id"`
+	LineNumber         int        `db:"line_number" json:"line_number"`
+	OfferID            string     `db:"offer_id" json:"offer_id"`
+	OfferRevision      int        `db:"offer_revision" json:"offer_revision"`
+	ProductID          string     `db:"product_id" json:"product_id"`
+	PricingModel       string     `db:"pricing_model" json:"pricing_model"`
+	Currency           string     `db:"currency" json:"currency"`
+	StartDate          string     `db:"start_date" json:"start_date"`
+	EndDate            string     `db:"end_date" json:"end_date"`
+	TotalContractValue string     `db:"total_contract_value" json:"total_contract_value"`
+	PONumber           string     `db:"po_number" json:"po_number"`
+	UsagePONumber      string     `db:"usage_po_number" json:"usage_po_number"`
+	Status             string     `db:"status" json:"status"`
+	SubscriberEmail    string     `db:"subscriber_email" json:"subscriber_email"`
+	SubscriberName     string     `db:"subscriber_name" json:"subscriber_name"`
+	CreatedAt          time.Time  `db:"created_at" json:"created_at"`
+	UpdatedAt          time.Time  `db:"updated_at" json:"updated_at"`
+	CancelledAt        *time.Time `db:"cancelled_at" json:"cancelled_at,omitempty"`
+}
+
+const agreementColumns = `id, organization_id, connection_id, order_ref, order_id, line_number, offer_id, offer_revision,
+	product_id, pricing_model, currency, start_date, end_date, total_contract_value, po_number, usage_po_number,
+	status, subscriber_email, subscriber_name, created_at, updated_at, cancelled_at`
+
+// Charge is one thing an agreement will bill: an upfront fee, an FPS
+// installment, a yearly fee, or a usage dimension billed monthly.
+type Charge struct {
+	ID          string  `db:"id" json:"id"`
+	AgreementID string  `db:"agreement_id" json:"agreement_id"`
+	Sequence    int     `db:"sequence" json:"sequence"`
+	Kind        string  `db:"kind" json:"kind"`
+	Fee         string  `db:"fee" json:"fee"`
+	DueDate     string  `db:"due_date" json:"due_date,omitempty"`
+	Amount      string  `db:"amount" json:"amount,omitempty"`
+	Currency    string  `db:"currency" json:"currency"`
+	Dimension   string  `db:"dimension" json:"dimension,omitempty"`
+	Unit        string  `db:"unit" json:"unit,omitempty"`
+	UnitPrice   string  `db:"unit_price" json:"unit_price,omitempty"`
+	Status      string  `db:"status" json:"status"`
+	InvoiceID   *string `db:"invoice_id" json:"invoice_id,omitempty"`
+	CreatedAt   time.Time `db:"created_at" json:"-"`
+}
+
+// Charge kinds and fee types.
+const (
+	ChargeUpfront     = "upfront"
+	ChargeInstallment = "installment"
+	ChargeAnnual      = "annual"
+	ChargeUsage       = "usage"
+	FeeFixed          = "fixed"
+	FeeUsage          = "usage"
+)
+
+// NewAgreement is what an accepted order line asks for.
+type NewAgreement struct {
+	OrganizationID  string
+	ConnectionID    string
+	OrderRef        string
+	OrderID         string
+	LineNumber      int
+	Offer           *catalog.Offer
+	Start           time.Time
+	PONumber        string
+	UsagePONumber   string
+	SubscriberEmail string
+	SubscriberName  string
+}
+
+// Agreements keeps agreements and their charges.
+type Agreements struct {
+	db  *db.DB
+	POs *PurchaseOrders
+	now func() time.Time
+}
+
+// NewAgreements returns the agreement store.
+func NewAgreements(d *db.DB, pos *PurchaseOrders) *Agreements {
+	return &Agreements{db: d, POs: pos, now: time.Now}
+}
+
+// EndDate is the last day of a term of months starting on start.
+func EndDate(start time.Time, months int) string {
+	if months <= 0 {
+		return ""
+	}
+	return start.AddDate(0, months, -1).Format(time.DateOnly)
+}
+
+// Create stores an agreement and the charges it will bill, inside the
+// caller's transaction, and adds its marketplace line item to the
+// fixed-fee PO (an FPS agreement's first line item is zero: each invoice
+// adds its own). Pay-as-you-go, free and BYOL agreements add no line
+// item: nothing of theirs is invoiced against the fixed-fee PO.
+func (s *Agreements) Create(ctx context.Context, tx sqlx.ExtContext, in NewAgreement) (*Agreement, error) {
+	o := in.Offer
+	now := s.now().UTC()
+	a := &Agreement{
+		ID: id.New("agr"), OrganizationID: in.OrganizationID, OrderRef: in.OrderRef, OrderID: in.OrderID,
+		LineNumber: in.LineNumber, OfferID: o.ID, OfferRevision: o.Revision, ProductID: o.ProductID,
+		PricingModel: string(o.PricingModel), Currency: o.Currency, StartDate: in.Start.UTC().Format(time.DateOnly),
+		EndDate: EndDate(in.Start.UTC(), o.DurationMonths), PONumber: in.PONumber, UsagePONumber: in.UsagePONumber,
+		Status: AgreementActive, SubscriberEmail: in.SubscriberEmail, SubscriberName: in.SubscriberName,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if in.ConnectionID != "" {
+		a.ConnectionID = &in.ConnectionID
+	}
+	if v, ok := o.TotalContractValue(); ok {
+		a.TotalContractValue = cxml.FormatAmount(v, o.Currency)
+	}
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO agreements (`+agreementColumns+`) VALUES
+		(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		a.ID, a.OrganizationID, a.ConnectionID, a.OrderRef, a.OrderID, a.LineNumber, a.OfferID, a.OfferRevision,
+		a.ProductID, a.PricingModel, a.Currency, a.StartDate, a.EndDate, a.TotalContractValue, a.PONumber, a.UsagePONumber,
+		a.Status, a.SubscriberEmail, a.SubscriberName, a.CreatedAt, a.UpdatedAt, a.CancelledAt)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range chargesOf(a, o, in.Start.UTC()) {
+		c.ID, c.AgreementID, c.Sequence, c.Status, c.CreatedAt = id.New("chg"), a.ID, i+1, "scheduled", now
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO charges (id, agreement_id, sequence, kind, fee, due_date, amount, currency,
+			dimension, unit, unit_price, status, invoice_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			c.ID, c.AgreementID, c.Sequence, c.Kind, c.Fee, c.DueDate, c.Amount, c.Currency, c.Dimension, c.Unit, c.UnitPrice,
+			c.Status, c.InvoiceID, c.CreatedAt); err != nil {
+			return nil, err
+		}
+	}
+	if a.PONumber != "" {
+		var amount decimal.Decimal
+		switch o.PricingModel {
+		case catalog.Upfront, catalog.Annual:
+			amount = o.Price
+		case catalog.FPS:
+			amount = decimal.Zero // Each invoice adds its own line item.
+		default:
+			return a, nil
+		}
+		end := a.EndDate
+		if end == "" {
+			end = a.StartDate
+		}
+		if _, err := s.POs.AddMarketplaceLine(ctx, tx, MarketplaceLine{
+			OrganizationID: a.OrganizationID, PONumber: a.PONumber, AgreementID: a.ID,
+			StartMonth: a.StartDate[:7], EndMonth: end[:7], Amount: amount, Currency: a.Currency,
+			Note: o.ID + " (" + string(o.PricingModel) + ")",
+		}, now); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// chargesOf lists what an agreement will bill.
+func chargesOf(a *Agreement, o *catalog.Offer, start time.Time) []Charge {
+	var out []Charge
+	amt := func(d decimal.Decimal) string { return cxml.FormatAmount(d, o.Currency) }
+	switch o.PricingModel {
+	case catalog.Upfront:
+		out = append(out, Charge{Kind: ChargeUpfront, Fee: FeeFixed, DueDate: a.StartDate, Amount: amt(o.Price), Currency: o.Currency})
+	case catalog.Annual:
+		years := max(1, (o.DurationMonths+11)/12)
+		for y := 0; y < years; y++ {
+			out = append(out, Charge{Kind: ChargeAnnual, Fee: FeeFixed, DueDate: start.AddDate(y, 0, 0).Format(time.DateOnly), Amount: amt(o.Price), Currency: o.Currency})
+		}
+	case catalog.FPS:
+		for _, in := range o.Schedule {
+			out = append(out, Charge{Kind: ChargeInstallment, Fee: FeeFixed, DueDate: in.Due, Amount: amt(in.Amount), Currency: o.Currency})
+		}
+	case catalog.PAYG:
+		for _, d := range o.Dimensions {
+			out = append(out, Charge{Kind: ChargeUsage, Fee: FeeUsage, Currency: o.Currency, Dimension: d.Name, Unit: d.Unit, UnitPrice: d.UnitPrice.String()})
+		}
+	}
+	return out
+}
+
+// Get returns an agreement, or NotFound.
+func (s *Agreements) Get(ctx context.Context, q sqlx.ExtContext, agreementID string) (*Agreement, error) {
+	if q == nil {
+		q = s.db.R
+	}
+	var a Agreement
+	err := sqlx.GetContext(ctx, q, &a, q.Rebind(`SELECT `+agreementColumns+` FROM agreements WHERE id = ?`), agreementID)
+	if db.IsNoRows(err) {
+		return nil, errs.E(errs.NotFound, "agreement %s not found", agreementID)
+	}
+	return &a, err
+}
+
+// Filter selects agreements.
+type Filter struct {
+	OrganizationID string
+	PONumber       string
+	OrderRef       string
+	Status         string
+}
+
+// List returns agreements matching f, oldest first.
+func (s *Agreements) List(ctx context.Context, q sqlx.ExtContext, f Filter) ([]Agreement, error) {
+	if q == nil {
+		q = s.db.R
+	}
+	query := `SELECT ` + agreementColumns + ` FROM agreements WHERE 1 = 1`
+	var args []any
+	if f.OrganizationID != "" {
+		query += ` AND organization_id = ?`
+		args = append(args, f.OrganizationID)
+	}
+	if f.PONumber != "" {
+		query += ` AND (po_number = ? OR usage_po_number = ?)`
+		args = append(args, f.PONumber, f.PONumber)
+	}
+	if f.OrderRef != "" {
+		query += ` AND order_ref = ?`
+		args = append(args, f.OrderRef)
+	}
+	if f.Status != "" {
+		query += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	query += ` ORDER BY created_at, line_number, id`
+	out := []Agreement{}
+	err := sqlx.SelectContext(ctx, q, &out, q.Rebind(query), args...)
+	return out, err
+}
+
+// Charges returns an agreement's charges in order.
+func (s *Agreements) Charges(ctx context.Context, q sqlx.ExtContext, agreementID string) ([]Charge, error) {
+	if q == nil {
+		q = s.db.R
+	}
+	out := []Charge{}
+	err := sqlx.SelectContext(ctx, q, &out, q.Rebind(`SELECT id, agreement_id, sequence, kind, fee, due_date, amount, currency,
+		dimension, unit, unit_price, status, invoice_id, created_at FROM charges WHERE agreement_id = ? ORDER BY sequence`), agreementID)
+	return out, err
+}
+
+// ChargeSummary is a charge with the PO number it is (or will be) invoiced
+// under.
+type ChargeSummary struct {
+	Charge
+	PONumber string `json:"po_number"`
+}
+
+// Summary lists an agreement's charges, each with its PO number: the one
+// on its invoice once invoiced, else the agreement's current fixed-fee or
+// usage PO number. Pay-as-you-go usage is never PO-numbered through cXML;
+// its PO number decides which blanket PO its monthly invoice goes to.
+func (s *Agreements) Summary(ctx context.Context, agreementID string) (*Agreement, []ChargeSummary, error) {
+	a, err := s.Get(ctx, nil, agreementID)
+	if err != nil {
+		return nil, nil, err
+	}
+	charges, err := s.Charges(ctx, nil, agreementID)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]ChargeSummary, 0, len(charges))
+	for _, c := range charges {
+		po := a.PONumber
+		if c.Fee == FeeUsage {
+			po = a.UsagePONumber
+		}
+		if c.InvoiceID != nil {
+			var invoicePO sql.NullString
+			if err := s.db.R.GetContext(ctx, &invoicePO, s.db.Rebind(`SELECT po_number FROM invoices WHERE id = ?`), *c.InvoiceID); err == nil {
+				po = invoicePO.String
+			}
+		}
+		out = append(out, ChargeSummary{Charge: c, PONumber: po})
+	}
+	return a, out, nil
+}
+
+// SetPONumbers changes an agreement's fixed-fee and/or usage PO number.
+// It applies to future invoices only: invoices already made keep theirs.
+// A new fixed-fee PO number gets the agreement's line item.
+func (s *Agreements) SetPONumbers(ctx context.Context, agreementID string, po, usagePO *string) (*Agreement, error) {
+	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		a, err := s.Get(ctx, tx, agreementID)
+		if err != nil {
+			return err
+		}
+		if a.Status != AgreementActive {
+			return errs.E(errs.Conflict, "agreement %s is cancelled; its PO numbers no longer change", agreementID)
+		}
+		now := s.now().UTC()
+		if po != nil {
+			n := ""
+			if *po != "" {
+				if n, err = ValidatePONumber(*po); err != nil {
+					return err
+				}
+			}
+			if n != a.PONumber && n != "" {
+				end := a.EndDate
+				if end == "" {
+					end = a.StartDate
+				}
+				if _, err := s.POs.AddMarketplaceLine(ctx, tx, MarketplaceLine{
+					OrganizationID: a.OrganizationID, PONumber: n, AgreementID: a.ID,
+					StartMonth: max(a.StartDate[:7], Month(now)), EndMonth: max(end[:7], Month(now)),
+					Amount: decimal.Zero, Currency: a.Currency, Note: "PO number changed for future invoices of " + a.OfferID,
+				}, now); err != nil {
+					return err
+				}
+			}
+			a.PONumber = n
+		}
+		if usagePO != nil {
+			n := ""
+			if *usagePO != "" {
+				if n, err = ValidatePONumber(*usagePO); err != nil {
+					return err
+				}
+			}
+			a.UsagePONumber = n
+		}
+		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE agreements SET po_number = ?, usage_po_number = ?, updated_at = ? WHERE id = ?`),
+			a.PONumber, a.UsagePONumber, now, a.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, nil, agreementID)
+}
+
+// Cancel cancels an agreement inside tx: its charges not yet invoiced are
+// cancelled. (Crediting billed, unused prepaid value is invoicing's.)
+func (s *Agreements) Cancel(ctx context.Context, tx sqlx.ExtContext, agreementID string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE agreements SET status = 'cancelled', cancelled_at = ?, updated_at = ? WHERE id = ? AND status = 'active'`),
+		now.UTC(), now.UTC(), agreementID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE charges SET status = 'cancelled' WHERE agreement_id = ? AND status = 'scheduled'`), agreementID)
+	return err
+}

@@ -1,0 +1,368 @@
+package punchout
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/shopspring/decimal"
+
+	"github.com/cxmlgate/punchout/catalog"
+	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/db"
+	"github.com/cxmlgate/punchout/internal/errs"
+	"github.com/cxmlgate/punchout/internal/id"
+	"github.com/cxmlgate/punchout/internal/mail"
+	"github.com/cxmlgate/punchout/internal/secret"
+	"github.com/cxmlgate/punchout/invoicing"
+)
+
+// Orders takes OrderRequests: each line must be a quote this gateway
+// issued to the connection's organization, at the offer's price, for an
+// offer neither expired nor revised since; then one agreement per line is
+// created, carrying the orderID as its PO number, and the subscribing user
+// is told by email.
+type Orders struct {
+	Sessions   *Sessions
+	Catalog    *catalog.Store
+	Agreements *invoicing.Agreements
+	Keys       *secret.Keyring
+	BaseURL    string
+}
+
+type orderRow struct {
+	ID        string    `db:"id"`
+	OrderID   string    `db:"order_id"`
+	Type      string    `db:"type"`
+	PayloadID string    `db:"payload_id"`
+	Revises   *string   `db:"revises"`
+	CreatedAt time.Time `db:"created_at"`
+}
+
+// acceptedLine is a validated order line.
+type acceptedLine struct {
+	number  int
+	product *catalog.Product
+	offer   *catalog.Offer
+	session *Session
+}
+
+// Handle is the RequestHandler of OrderRequest.
+func (o *Orders) Handle(ctx context.Context, r *Request) (cxml.ResponseBody, cxml.Status, error) {
+	req := r.Doc.Request.Body.(*cxml.OrderRequest)
+	orderID, err := validateOrderHeader(req)
+	if err != nil {
+		return nil, cxml.Status{}, err
+	}
+	switch req.Type {
+	case cxml.OrderNew:
+		return o.handleNew(ctx, r, req, orderID)
+	case cxml.OrderUpdate, cxml.OrderDelete:
+		return o.handleRevision(ctx, r, req, orderID)
+	}
+	return nil, cxml.Status{}, errs.E(errs.Invalid, `order type %q is not one of "new", "update" or "delete"`, req.Type)
+}
+
+func validateOrderHeader(req *cxml.OrderRequest) (string, error) {
+	orderID, err := invoicing.ValidatePONumber(req.OrderID)
+	if err != nil {
+		return "", errs.E(errs.Invalid, "the orderID (the purchase order number) is not usable: %s", errs.MessageOf(err))
+	}
+	if !req.OrderDate.Valid {
+		return "", errs.E(errs.Invalid, "order %s has no readable orderDate (%q); send an ISO 8601 date and time", orderID, req.OrderDate.Raw)
+	}
+	if req.BillTo == nil {
+		return "", errs.E(errs.Invalid, "order %s has no BillTo; the cXML OrderRequestHeader requires one", orderID)
+	}
+	if req.Type != cxml.OrderDelete && len(req.Items) == 0 {
+		return "", errs.E(errs.Invalid, "order %s has no ItemOut lines", orderID)
+	}
+	return orderID, nil
+}
+
+func (o *Orders) handleNew(ctx context.Context, r *Request, req *cxml.OrderRequest, orderID string) (cxml.ResponseBody, cxml.Status, error) {
+	lines, err := o.validateLines(ctx, r, req, orderID)
+	if err != nil {
+		return nil, cxml.Status{}, err
+	}
+	ref := id.New("ord")
+	// The unique index on (connection, orderID) for new orders makes a
+	// resend, or two copies posted at once, create nothing the second time.
+	res, err := r.Tx.ExecContext(ctx, r.Tx.Rebind(`INSERT INTO orders (id, organization_id, connection_id, order_id, po_number, type, source,
+		payload_id, revises, order_date, created_at) VALUES (?, ?, ?, ?, ?, 'new', 'cxml', ?, NULL, ?, ?)
+		ON CONFLICT (connection_id, order_id) WHERE type = 'new' DO NOTHING`),
+		ref, r.Conn.OrganizationID, r.Conn.ID, orderID, orderID, r.Doc.PayloadID, req.OrderDate.Time.UTC(), r.Now.UTC())
+	if err != nil {
+		return nil, cxml.Status{}, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s was received before; its agreements exist and nothing new was created", orderID)), nil
+	}
+	n, err := o.createAgreements(ctx, r, req, orderID, ref, lines)
+	if err != nil {
+		return nil, cxml.Status{}, err
+	}
+	return nil, cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s accepted: %d agreement%s created", orderID, n, pluralS(n))), nil
+}
+
+func pluralS(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// handleRevision applies an update (the order's new set of lines) or a
+// delete (cancel everything) to the agreements of an earlier order. Its
+// DocumentReference must name the latest document of that order.
+func (o *Orders) handleRevision(ctx context.Context, r *Request, req *cxml.OrderRequest, orderID string) (cxml.ResponseBody, cxml.Status, error) {
+	if req.DocumentReference == "" {
+		return nil, cxml.Status{}, errs.E(errs.Invalid, "an order of type %q needs a DocumentReference naming the payloadID of the order it revises", req.Type)
+	}
+	var history []orderRow
+	if err := sqlx.SelectContext(ctx, r.Tx, &history, r.Tx.Rebind(`SELECT id, order_id, type, payload_id, revises, created_at FROM orders
+		WHERE connection_id = ? AND order_id = ? ORDER BY created_at, id`), r.Conn.ID, orderID); err != nil {
+		return nil, cxml.Status{}, err
+	}
+	if len(history) == 0 {
+		return nil, cxml.Status{}, errs.E(errs.Expired, "order %s is not known to this gateway, so it cannot be %sd; send it as a new order", orderID, req.Type)
+	}
+	latest := history[len(history)-1]
+	if latest.Type == cxml.OrderDelete {
+		return nil, cxml.Status{}, errs.E(errs.Expired, "order %s was deleted; its agreements are cancelled and cannot change", orderID)
+	}
+	if req.DocumentReference != latest.PayloadID {
+		// A resend of a revision already applied refers to the document
+		// before it: answer as before, change nothing.
+		for _, h := range history {
+			if h.Type == req.Type && h.Revises != nil && refPayload(history, *h.Revises) == req.DocumentReference {
+				return nil, cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("this %s of order %s was received before; nothing changed", req.Type, orderID)), nil
+			}
+		}
+		return nil, cxml.Status{}, errs.E(errs.Expired, "the DocumentReference %q is not the latest document of order %s (that is %q); revise the latest version of the order",
+			truncate(req.DocumentReference, 100), orderID, latest.PayloadID)
+	}
+	var lines []acceptedLine
+	if req.Type == cxml.OrderUpdate {
+		var err error
+		if lines, err = o.validateLines(ctx, r, req, orderID); err != nil {
+			return nil, cxml.Status{}, err
+		}
+	}
+	ref := id.New("ord")
+	if _, err := r.Tx.ExecContext(ctx, r.Tx.Rebind(`INSERT INTO orders (id, organization_id, connection_id, order_id, po_number, type, source,
+		payload_id, revises, order_date, created_at) VALUES (?, ?, ?, ?, ?, ?, 'cxml', ?, ?, ?, ?)`),
+		ref, r.Conn.OrganizationID, r.Conn.ID, orderID, orderID, req.Type, r.Doc.PayloadID, latest.ID, req.OrderDate.Time.UTC(), r.Now.UTC()); err != nil {
+		return nil, cxml.Status{}, err
+	}
+	current, err := o.activeAgreements(ctx, r.Tx, r.Conn.OrganizationID, history)
+	if err != nil {
+		return nil, cxml.Status{}, err
+	}
+	if req.Type == cxml.OrderDelete {
+		for _, a := range current {
+			if err := o.Agreements.Cancel(ctx, r.Tx, a.ID, r.Now); err != nil {
+				return nil, cxml.Status{}, err
+			}
+		}
+		return nil, cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s deleted: %d agreement%s cancelled", orderID, len(current), pluralS(len(current)))), nil
+	}
+	// Update: lines are matched by line number; an unchanged line keeps
+	// its agreement, a changed one is replaced, a missing one cancelled.
+	byLine := map[int]invoicing.Agreement{}
+	for _, a := range current {
+		byLine[a.LineNumber] = a
+	}
+	var added []acceptedLine
+	kept, cancelled := 0, 0
+	seen := map[int]bool{}
+	for _, l := range lines {
+		seen[l.number] = true
+		if a, ok := byLine[l.number]; ok && a.OfferID == l.offer.ID && a.OfferRevision == l.offer.Revision {
+			kept++
+			continue
+		} else if ok {
+			if err := o.Agreements.Cancel(ctx, r.Tx, a.ID, r.Now); err != nil {
+				return nil, cxml.Status{}, err
+			}
+			cancelled++
+		}
+		added = append(added, l)
+	}
+	for n, a := range byLine {
+		if !seen[n] {
+			if err := o.Agreements.Cancel(ctx, r.Tx, a.ID, r.Now); err != nil {
+				return nil, cxml.Status{}, err
+			}
+			cancelled++
+		}
+	}
+	created, err := o.createAgreements(ctx, r, req, orderID, ref, added)
+	if err != nil {
+		return nil, cxml.Status{}, err
+	}
+	return nil, cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s updated: %d agreement%s kept, %d created, %d cancelled",
+		orderID, kept, pluralS(kept), created, cancelled)), nil
+}
+
+func refPayload(history []orderRow, orderRef string) string {
+	for _, h := range history {
+		if h.ID == orderRef {
+			return h.PayloadID
+		}
+	}
+	return ""
+}
+
+// activeAgreements returns the active agreements of all documents of an
+// order.
+func (o *Orders) activeAgreements(ctx context.Context, tx sqlx.ExtContext, orgID string, history []orderRow) ([]invoicing.Agreement, error) {
+	var out []invoicing.Agreement
+	for _, h := range history {
+		list, err := o.Agreements.List(ctx, tx, invoicing.Filter{OrganizationID: orgID, OrderRef: h.ID, Status: invoicing.AgreementActive})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
+	}
+	return out, nil
+}
+
+// validateLines checks every line; the first refusal refuses the order.
+func (o *Orders) validateLines(ctx context.Context, r *Request, req *cxml.OrderRequest, orderID string) ([]acceptedLine, error) {
+	var out []acceptedLine
+	seen := map[int]bool{}
+	for i, it := range req.Items {
+		n := it.LineNumber
+		if n == 0 {
+			n = i + 1
+		}
+		if seen[n] {
+			return nil, errs.E(errs.Invalid, "order %s: line number %d appears twice", orderID, n)
+		}
+		seen[n] = true
+		l, err := o.validateLine(ctx, r, it, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func (o *Orders) validateLine(ctx context.Context, r *Request, it cxml.ItemOut, n int) (acceptedLine, error) {
+	bad := func(code errs.Code, format string, args ...any) (acceptedLine, error) {
+		return acceptedLine{}, errs.E(code, "line %d: %s", n, fmt.Sprintf(format, args...))
+	}
+	if !it.Quantity.Equal(decimal.NewFromInt(1)) {
+		return bad(errs.Invalid, "quantity %s: a subscription is ordered with quantity 1", it.Quantity.String())
+	}
+	q, err := DecodeQuote(o.Keys, it.ItemID.SupplierPartAuxiliaryID)
+	if err != nil {
+		return bad(errs.Invalid, "%s", errs.MessageOf(err))
+	}
+	if q.OfferID != strings.TrimSpace(it.ItemID.SupplierPartID) {
+		return bad(errs.Invalid, "SupplierPartID %q does not match the quote reference, which is for offer %s; send the line as it came from the cart",
+			truncate(it.ItemID.SupplierPartID, 100), q.OfferID)
+	}
+	sess, err := o.Sessions.Get(ctx, r.Tx, q.SessionID)
+	if err != nil || sess.OrganizationID != r.Conn.OrganizationID {
+		return bad(errs.Forbidden, "the quote for offer %s was not issued to your organization", q.OfferID)
+	}
+	p, offer, err := o.Catalog.GetOffer(ctx, r.Tx, q.OfferID)
+	if err != nil || !offer.VisibleTo(r.Conn.OrganizationID) {
+		return bad(errs.Expired, "offer %s is no longer in the catalog; return to the catalog and request approval for a current offer", q.OfferID)
+	}
+	if ok, why := catalog.Requestable(p, offer); !ok {
+		return bad(errs.Forbidden, "%s", why)
+	}
+	switch {
+	case offer.Expired(r.Now):
+		return bad(errs.Expired, "the offer %s for %s expired on %s while approval was pending; ask the seller for a new offer, then resend the revised offer for approval",
+			offer.ID, p.Name, offer.ExpiresAt.UTC().Format(time.DateOnly))
+	case offer.Revision != q.Revision:
+		return bad(errs.Expired, "the seller revised offer %s for %s (revision %d, approved at revision %d) while approval was pending; resend the revised offer for approval from the catalog",
+			offer.ID, p.Name, offer.Revision, q.Revision)
+	}
+	want := CartPrice(r.Conn, offer)
+	got := it.ItemDetail
+	if got == nil || got.UnitPrice.Empty {
+		return bad(errs.Invalid, "no unit price; the quoted price is %s %s", cxml.FormatAmount(want, offer.Currency), offer.Currency)
+	}
+	if !strings.EqualFold(got.UnitPrice.Currency, offer.Currency) || !got.UnitPrice.Amount.Equal(want) {
+		return bad(errs.Invalid, "unit price %s %s does not match the quoted %s %s; order the line at the price the cart returned",
+			got.UnitPrice.String(), got.UnitPrice.Currency, cxml.FormatAmount(want, offer.Currency), offer.Currency)
+	}
+	return acceptedLine{number: n, product: p, offer: offer, session: sess}, nil
+}
+
+// createAgreements creates one agreement per line and queues the
+// subscribing user's email.
+func (o *Orders) createAgreements(ctx context.Context, r *Request, req *cxml.OrderRequest, orderID, ref string, lines []acceptedLine) (int, error) {
+	usagePO := strings.TrimSpace(cxml.ExtrinsicValue(req.Extrinsics, "UsagePONumber"))
+	contactEmail, contactName := "", ""
+	for _, c := range req.Contacts {
+		if c.Email != "" {
+			contactEmail, contactName = c.Email, c.Name
+			break
+		}
+	}
+	for _, l := range lines {
+		u := l.session.User()
+		email, name := u.Email, u.DisplayName()
+		if email == "" {
+			email, name = contactEmail, contactName
+		}
+		a, err := o.Agreements.Create(ctx, r.Tx, invoicing.NewAgreement{
+			OrganizationID: r.Conn.OrganizationID, ConnectionID: r.Conn.ID, OrderRef: ref, OrderID: orderID,
+			LineNumber: l.number, Offer: l.offer, Start: r.Now, PONumber: orderID, UsagePONumber: usagePO,
+			SubscriberEmail: email, SubscriberName: name,
+		})
+		if err != nil {
+			if db.IsUniqueViolation(err) {
+				return 0, errs.Wrap(errs.Conflict, err, "order %s line %d was already accepted", orderID, l.number)
+			}
+			return 0, err
+		}
+		if email != "" {
+			if _, err := mail.Enqueue(ctx, r.Tx, r.Conn.OrganizationID, email, AgreementMailSubject(l.product),
+				AgreementMailBody(name, l.product, l.offer, a, r.Conn.SystemName()), r.Now); err != nil && !errs.Is(err, errs.Invalid) {
+				return 0, err
+			}
+		}
+	}
+	return len(lines), nil
+}
+
+// AgreementMailSubject is the subject of the "your agreement exists" mail.
+func AgreementMailSubject(p *catalog.Product) string {
+	return "Your subscription to " + p.Name + " is active"
+}
+
+// AgreementMailBody is the text of the "your agreement exists" mail.
+func AgreementMailBody(name string, p *catalog.Product, o *catalog.Offer, a *invoicing.Agreement, via string) string {
+	var b strings.Builder
+	greeting := "Hello"
+	if name != "" {
+		greeting += " " + name
+	}
+	fmt.Fprintf(&b, "%s,\n\nyour request for %s by %s was approved", greeting, p.Name, p.Vendor)
+	if via != "" {
+		fmt.Fprintf(&b, " in %s", via)
+	}
+	fmt.Fprintf(&b, ", and the agreement has been created.\n\n")
+	fmt.Fprintf(&b, "Agreement:      %s\nOffer:          %s (%s)\nStarts:         %s\n", a.ID, o.ID, o.PricingModel.Label(), a.StartDate)
+	if a.EndDate != "" {
+		fmt.Fprintf(&b, "Ends:           %s\n", a.EndDate)
+	}
+	if a.TotalContractValue != "" && o.PricingModel != catalog.Free && o.PricingModel != catalog.BYOL {
+		fmt.Fprintf(&b, "Contract value: %s %s\n", a.TotalContractValue, a.Currency)
+	}
+	if a.PONumber != "" {
+		fmt.Fprintf(&b, "PO number:      %s\n", a.PONumber)
+	}
+	b.WriteString("\nNo further action is needed from you.\n")
+	return b.String()
+}
