@@ -54,19 +54,19 @@ const agreementColumns = `id, organization_id, connection_id, order_ref, order_i
 // Charge is one thing an agreement will bill: an upfront fee, an FPS
 // installment, a yearly fee, or a usage dimension billed monthly.
 type Charge struct {
-	ID          string  `db:"id" json:"id"`
-	AgreementID string  `db:"agreement_id" json:"agreement_id"`
-	Sequence    int     `db:"sequence" json:"sequence"`
-	Kind        string  `db:"kind" json:"kind"`
-	Fee         string  `db:"fee" json:"fee"`
-	DueDate     string  `db:"due_date" json:"due_date,omitempty"`
-	Amount      string  `db:"amount" json:"amount,omitempty"`
-	Currency    string  `db:"currency" json:"currency"`
-	Dimension   string  `db:"dimension" json:"dimension,omitempty"`
-	Unit        string  `db:"unit" json:"unit,omitempty"`
-	UnitPrice   string  `db:"unit_price" json:"unit_price,omitempty"`
-	Status      string  `db:"status" json:"status"`
-	InvoiceID   *string `db:"invoice_id" json:"invoice_id,omitempty"`
+	ID          string    `db:"id" json:"id"`
+	AgreementID string    `db:"agreement_id" json:"agreement_id"`
+	Sequence    int       `db:"sequence" json:"sequence"`
+	Kind        string    `db:"kind" json:"kind"`
+	Fee         string    `db:"fee" json:"fee"`
+	DueDate     string    `db:"due_date" json:"due_date,omitempty"`
+	Amount      string    `db:"amount" json:"amount,omitempty"`
+	Currency    string    `db:"currency" json:"currency"`
+	Dimension   string    `db:"dimension" json:"dimension,omitempty"`
+	Unit        string    `db:"unit" json:"unit,omitempty"`
+	UnitPrice   string    `db:"unit_price" json:"unit_price,omitempty"`
+	Status      string    `db:"status" json:"status"`
+	InvoiceID   *string   `db:"invoice_id" json:"invoice_id,omitempty"`
 	CreatedAt   time.Time `db:"created_at" json:"-"`
 }
 

@@ -220,4 +220,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
-
