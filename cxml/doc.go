@@ -11,6 +11,15 @@
 // against the official DTD their DOCTYPE names, with RFC 3339 timestamps and
 // payloadIDs unique by construction.
 //
+// What the model does not know is kept, not dropped: a parsed Document
+// keeps its tree, requests and cart and order lines point at their Source
+// element, an Extrinsic keeps a copy of its element (Coupa's custom fields
+// hold elements, not text), and a cart line reopened by an edit request
+// (ItemOut.Echo) carries the buyer's own children, attributes and
+// extrinsics into the ItemIn wherever the DTD lets an ItemIn hold them.
+// InvoiceDetailRequest names InvoiceDetail.dtd and ConfirmationRequest
+// Fulfill.dtd, the only DTDs that declare them.
+//
 // Parse refuses hostile input before it builds anything: bodies over the size
 // limit, nesting deeper than the depth limit, entity declarations and any
 // DOCTYPE that is not the standard external cXML one. An inbound DOCTYPE is

@@ -137,6 +137,7 @@ type UnknownRequest struct {
 	Element *etree.Element
 }
 
+// ElementName is the request element's name as received.
 func (u *UnknownRequest) ElementName() string { return u.Name }
 func (u *UnknownRequest) isRequest()          {}
 func (u *UnknownRequest) write(parent *etree.Element) {

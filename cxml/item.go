@@ -30,19 +30,36 @@ func ExtrinsicValue(xs []Extrinsic, name string) string {
 
 func parseExtrinsics(e *etree.Element) []Extrinsic {
 	var out []Extrinsic
-	for _, c := range e.ChildElements() {
+	for c := range e.ChildElementsSeq() {
 		if c.Tag == "Extrinsic" && c.Space == "" {
-			out = append(out, Extrinsic{Name: c.SelectAttrValue("name", ""), Value: text(c), Element: c.Copy()})
+			out = append(out, parseExtrinsic(c))
 		}
 	}
 	return out
 }
 
+// parseExtrinsic keeps a copy of the element, so that element content
+// (Coupa's CustomFields carry IdReference and Description) survives even
+// if the parsed tree is changed or dropped.
+func parseExtrinsic(c *etree.Element) Extrinsic {
+	return Extrinsic{Name: attr(c, "name"), Value: text(c), Element: c.Copy()}
+}
+
+// writeExtrinsics writes each extrinsic as received when it was parsed,
+// element content included, and from Name and Value otherwise. Only the
+// name attribute is kept on the element itself: it is the only one the DTD
+// declares.
 func writeExtrinsics(parent *etree.Element, xs []Extrinsic) {
 	for _, x := range xs {
 		if x.Element != nil {
 			el := x.Element.Copy()
 			el.Space, el.Tag = "", "Extrinsic"
+			name := attr(el, "name")
+			if name == "" {
+				name = x.Name
+			}
+			el.Attr = el.Attr[:0]
+			el.CreateAttr("name", name)
 			parent.AddChild(el)
 			continue
 		}
@@ -101,12 +118,18 @@ type ItemIn struct {
 	LineNumber int
 	ItemID     ItemID
 	ItemDetail ItemDetail
-	// Passthrough holds elements carried over from the buyer's own line
-	// (an ItemOut of an edit request) that the model does not know; those
-	// the DTD allows in an ItemIn are written in their DTD position.
+	// Attrs holds the line's other attributes (itemType, parentLineNumber,
+	// ...), read from the buyer or carried over from an ItemOut; those the
+	// DTD declares on ItemIn are written back.
+	Attrs []etree.Attr
+	// Passthrough holds children the model does not know, read from the
+	// line or carried over from the buyer's own line (an ItemOut of an edit
+	// request); those the DTD allows in an ItemIn are written in their DTD
+	// position.
 	Passthrough []*etree.Element
 	Extrinsics  []Extrinsic
-	Source      *etree.Element
+	// Source is the element as received; nil for lines built in code.
+	Source *etree.Element
 }
 
 // itemInOptional lists, in DTD order, the optional ItemIn children between
@@ -118,6 +141,20 @@ var itemInOptional = []string{"SupplierID", "SupplierList", "ShipTo", "Shipping"
 var itemInSingle = map[string]bool{"SupplierID": true, "SupplierList": true, "ShipTo": true, "Shipping": true, "Tax": true,
 	"SpendDetail": true, "Comments": true, "BillTo": true, "Batch": true, "Period": true}
 
+// itemInAttrs lists the ItemIn attributes the DTD declares beyond quantity
+// and lineNumber, which the model keeps in Attrs.
+var itemInAttrs = map[string]bool{"openQuantity": true, "promisedQuantity": true, "parentLineNumber": true,
+	"itemType": true, "compositeItemType": true, "itemClassification": true, "itemCategory": true}
+
+func isItemInOptional(tag string) bool {
+	for _, name := range itemInOptional {
+		if tag == name {
+			return true
+		}
+	}
+	return false
+}
+
 // PassthroughOf returns the children of a buyer's line (an ItemOut) that
 // an ItemIn echoing it may carry: everything after ItemDetail that the
 // ItemIn content model allows.
@@ -126,16 +163,30 @@ func PassthroughOf(src *etree.Element) []*etree.Element {
 		return nil
 	}
 	var out []*etree.Element
-	for _, c := range src.ChildElements() {
-		if c.Space != "" {
-			continue
+	for c := range src.ChildElementsSeq() {
+		if c.Space == "" && isItemInOptional(c.Tag) {
+			out = append(out, c.Copy())
 		}
-		for _, name := range itemInOptional {
-			if c.Tag == name {
-				out = append(out, c.Copy())
-				break
+	}
+	return out
+}
+
+// otherAttrs returns copies of e's attributes other than those named.
+func otherAttrs(e *etree.Element, except ...string) []etree.Attr {
+	if e == nil {
+		return nil
+	}
+	var out []etree.Attr
+next:
+	for _, a := range e.Attr {
+		if a.Space == "" {
+			for _, x := range except {
+				if a.Key == x {
+					continue next
+				}
 			}
 		}
+		out = append(out, etree.Attr{Space: a.Space, Key: a.Key, Value: a.Value})
 	}
 	return out
 }
@@ -148,18 +199,58 @@ type ItemOut struct {
 	RequestedDeliveryDate string
 	ItemID                ItemID
 	ItemDetail            *ItemDetail
-	Source                *etree.Element
+	// Extrinsics are those placed directly in the ItemOut. The DTD has no
+	// place for them there (the standard place is ItemDetail), so an ItemOut
+	// is written without them; Echo carries them into the ItemIn, which
+	// has one.
+	Extrinsics []Extrinsic
+	// Source is the element as received: Distribution, Comments and
+	// everything else of the line the model does not keep.
+	Source *etree.Element
+}
+
+// Echo returns the cart line that restores this line when an edit or
+// inspect session reopens a cart: the same item, quantity and line
+// number, with the buyer's own attributes, children and extrinsics
+// carried where an ItemIn may hold them.
+func (it *ItemOut) Echo() ItemIn {
+	in := ItemIn{
+		Quantity:    it.Quantity,
+		LineNumber:  it.LineNumber,
+		ItemID:      it.ItemID,
+		Attrs:       otherAttrs(it.Source, "quantity", "lineNumber"),
+		Passthrough: PassthroughOf(it.Source),
+		Extrinsics:  append([]Extrinsic(nil), it.Extrinsics...),
+		Source:      it.Source,
+	}
+	if it.ItemDetail != nil {
+		in.ItemDetail = *it.ItemDetail
+		in.ItemDetail.Descriptions = append([]Description(nil), it.ItemDetail.Descriptions...)
+		in.ItemDetail.Classifications = append([]Classification(nil), it.ItemDetail.Classifications...)
+		in.ItemDetail.Extrinsics = append([]Extrinsic(nil), it.ItemDetail.Extrinsics...)
+	}
+	return in
 }
 
 func parseItemID(e *etree.Element) ItemID {
+	var id ItemID
 	if e == nil {
-		return ItemID{}
+		return id
 	}
-	return ItemID{
-		SupplierPartID:          text(childNoNS(e, "SupplierPartID")),
-		SupplierPartAuxiliaryID: innerText(childNoNS(e, "SupplierPartAuxiliaryID")),
-		BuyerPartID:             text(childNoNS(e, "BuyerPartID")),
+	for x := range e.ChildElementsSeq() {
+		if x.Space != "" {
+			continue
+		}
+		switch x.Tag {
+		case "SupplierPartID":
+			id.SupplierPartID = text(x)
+		case "SupplierPartAuxiliaryID":
+			id.SupplierPartAuxiliaryID = innerText(x)
+		case "BuyerPartID":
+			id.BuyerPartID = text(x)
+		}
 	}
+	return id
 }
 
 // innerText is the trimmed text of e and all its descendants, for ANY
@@ -167,6 +258,11 @@ func parseItemID(e *etree.Element) ItemID {
 func innerText(e *etree.Element) string {
 	if e == nil {
 		return ""
+	}
+	if len(e.Child) == 1 {
+		if cd, ok := e.Child[0].(*etree.CharData); ok {
+			return strings.TrimSpace(cd.Data)
+		}
 	}
 	var sb strings.Builder
 	var walk func(*etree.Element)
@@ -188,34 +284,42 @@ func parseItemDetail(e *etree.Element) (*ItemDetail, error) {
 	if e == nil {
 		return nil, nil
 	}
-	d := &ItemDetail{
-		UnitOfMeasure:      text(childNoNS(e, "UnitOfMeasure")),
-		ManufacturerPartID: text(childNoNS(e, "ManufacturerPartID")),
-		ManufacturerName:   text(childNoNS(e, "ManufacturerName")),
-		URL:                text(childNoNS(e, "URL")),
-		LeadTime:           text(childNoNS(e, "LeadTime")),
-		Extrinsics:         parseExtrinsics(e),
-	}
-	if up := childNoNS(e, "UnitPrice"); up != nil {
-		m, err := parseMoney(childNoNS(up, "Money"))
-		if err != nil {
-			return nil, errorf(StatusBadRequest, err, "UnitPrice: %v", err)
+	d := &ItemDetail{}
+	for x := range e.ChildElementsSeq() {
+		if x.Space != "" {
+			continue
 		}
-		d.UnitPrice = m
-	}
-	for _, c := range e.ChildElements() {
-		switch c.Tag {
+		switch x.Tag {
+		case "UnitPrice":
+			m, err := parseMoney(childNoNS(x, "Money"))
+			if err != nil {
+				return nil, errorf(StatusBadRequest, err, "UnitPrice: %v", err)
+			}
+			d.UnitPrice = m
 		case "Description":
-			d.Descriptions = append(d.Descriptions, parseDescription(c))
+			d.Descriptions = append(d.Descriptions, parseDescription(x))
+		case "UnitOfMeasure":
+			d.UnitOfMeasure = text(x)
 		case "Classification":
 			d.Classifications = append(d.Classifications, Classification{
-				Domain: c.SelectAttrValue("domain", ""), Code: c.SelectAttrValue("code", ""), Value: text(c),
+				Domain: attr(x, "domain"), Code: attr(x, "code"), Value: text(x),
 			})
+		case "ManufacturerPartID":
+			d.ManufacturerPartID = text(x)
+		case "ManufacturerName":
+			d.ManufacturerName = text(x)
+		case "URL":
+			d.URL = text(x)
+		case "LeadTime":
+			d.LeadTime = text(x)
+		case "Extrinsic":
+			d.Extrinsics = append(d.Extrinsics, parseExtrinsic(x))
 		}
 	}
 	return d, nil
 }
 
+// parseDescription reads mixed content: the text around a ShortName.
 func parseDescription(e *etree.Element) Description {
 	return Description{Lang: attrLang(e), Text: strings.TrimSpace(allText(e)), ShortName: text(childNoNS(e, "ShortName"))}
 }
@@ -225,7 +329,7 @@ func parseMoney(e *etree.Element) (Money, error) {
 	if e == nil {
 		return Money{Empty: true}, nil
 	}
-	m := Money{Currency: strings.ToUpper(strings.TrimSpace(e.SelectAttrValue("currency", "")))}
+	m := Money{Currency: strings.ToUpper(attr(e, "currency"))}
 	t := text(e)
 	if t == "" {
 		m.Empty = true
@@ -240,20 +344,35 @@ func parseMoney(e *etree.Element) (Money, error) {
 }
 
 func parseQuantity(e *etree.Element) (decimal.Decimal, error) {
-	q := strings.TrimSpace(e.SelectAttrValue("quantity", ""))
+	q := attr(e, "quantity")
 	if q == "" {
 		return decimal.Zero, errorf(StatusBadRequest, nil, "%s has no quantity", e.Tag)
 	}
 	d, err := ParseAmount(q)
 	if err != nil {
-		return decimal.Zero, errorf(StatusBadRequest, err, "%s quantity %q is not a decimal number", e.Tag, q)
+		return decimal.Zero, errorf(StatusBadRequest, err, "%s quantity %q is not a decimal number", e.Tag, truncate(q, 40))
 	}
 	return d, nil
 }
 
-func parseLineNumber(e *etree.Element) int {
-	n, _ := strconv.Atoi(strings.TrimSpace(e.SelectAttrValue("lineNumber", "")))
+// parseUint reads a %uint attribute such as lineNumber; "00001" is 1. A
+// value that is not a number reads as 0, "not given".
+func parseUint(e *etree.Element, key string) int {
+	n, err := strconv.Atoi(attr(e, key))
+	if err != nil || n < 0 {
+		return 0
+	}
 	return n
+}
+
+func parseLineNumber(e *etree.Element) int { return parseUint(e, "lineNumber") }
+
+// truncate shortens a buyer's value quoted in an error text.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 func parseItemOut(e *etree.Element) (ItemOut, error) {
@@ -261,18 +380,28 @@ func parseItemOut(e *etree.Element) (ItemOut, error) {
 	if err != nil {
 		return ItemOut{}, err
 	}
-	d, err := parseItemDetail(childNoNS(e, "ItemDetail"))
-	if err != nil {
-		return ItemOut{}, err
-	}
-	return ItemOut{
+	it := ItemOut{
 		Quantity:              q,
 		LineNumber:            parseLineNumber(e),
-		RequestedDeliveryDate: e.SelectAttrValue("requestedDeliveryDate", ""),
-		ItemID:                parseItemID(childNoNS(e, "ItemID")),
-		ItemDetail:            d,
+		RequestedDeliveryDate: attr(e, "requestedDeliveryDate"),
 		Source:                e,
-	}, nil
+	}
+	for x := range e.ChildElementsSeq() {
+		if x.Space != "" {
+			continue
+		}
+		switch x.Tag {
+		case "ItemID":
+			it.ItemID = parseItemID(x)
+		case "ItemDetail":
+			if it.ItemDetail, err = parseItemDetail(x); err != nil {
+				return ItemOut{}, err
+			}
+		case "Extrinsic":
+			it.Extrinsics = append(it.Extrinsics, parseExtrinsic(x))
+		}
+	}
+	return it, nil
 }
 
 func parseItemIn(e *etree.Element) (ItemIn, error) {
@@ -280,13 +409,29 @@ func parseItemIn(e *etree.Element) (ItemIn, error) {
 	if err != nil {
 		return ItemIn{}, err
 	}
-	d, err := parseItemDetail(childNoNS(e, "ItemDetail"))
-	if err != nil {
-		return ItemIn{}, err
-	}
-	it := ItemIn{Quantity: q, LineNumber: parseLineNumber(e), ItemID: parseItemID(childNoNS(e, "ItemID")), Extrinsics: parseExtrinsics(e), Source: e}
-	if d != nil {
-		it.ItemDetail = *d
+	it := ItemIn{Quantity: q, LineNumber: parseLineNumber(e), Attrs: otherAttrs(e, "quantity", "lineNumber"), Source: e}
+	for x := range e.ChildElementsSeq() {
+		if x.Space != "" {
+			continue
+		}
+		switch x.Tag {
+		case "ItemID":
+			it.ItemID = parseItemID(x)
+		case "ItemDetail":
+			d, err := parseItemDetail(x)
+			if err != nil {
+				return ItemIn{}, err
+			}
+			it.ItemDetail = *d
+		case "Extrinsic":
+			it.Extrinsics = append(it.Extrinsics, parseExtrinsic(x))
+		default:
+			// The writer copies passthrough elements, so the parsed tree
+			// can be shared rather than copied here.
+			if isItemInOptional(x.Tag) {
+				it.Passthrough = append(it.Passthrough, x)
+			}
+		}
 	}
 	return it, nil
 }
@@ -302,6 +447,11 @@ func writeItemID(parent *etree.Element, id ItemID) {
 	}
 }
 
+// writeItemDetail writes ItemDetail (UnitPrice, Description+,
+// UnitOfMeasure, Classification+, ManufacturerPartID?, ManufacturerName?,
+// URL?, LeadTime?, Extrinsic*). The DTD requires a description, a unit
+// and a classification; a detail without them gets an empty description,
+// EA and UNSPSC "unknown" (what Coupa itself sends).
 func writeItemDetail(parent *etree.Element, d *ItemDetail) {
 	e := parent.CreateElement("ItemDetail")
 	writeMoney(e.CreateElement("UnitPrice"), d.UnitPrice)
@@ -310,31 +460,15 @@ func writeItemDetail(parent *etree.Element, d *ItemDetail) {
 		descs = []Description{{Lang: "en-US"}}
 	}
 	for _, desc := range descs {
-		de := e.CreateElement("Description")
-		lang := desc.Lang
-		if lang == "" {
-			lang = "en-US"
-		}
-		de.CreateAttr("xml:lang", lang)
-		de.SetText(desc.Text)
-		if desc.ShortName != "" {
-			de.CreateElement("ShortName").SetText(desc.ShortName)
-		}
+		writeDescription(e, desc)
 	}
-	uom := d.UnitOfMeasure
-	if uom == "" {
-		uom = "EA"
-	}
-	e.CreateElement("UnitOfMeasure").SetText(uom)
+	e.CreateElement("UnitOfMeasure").SetText(orDefault(d.UnitOfMeasure, "EA"))
 	classes := d.Classifications
 	if len(classes) == 0 {
 		classes = []Classification{{Domain: "UNSPSC", Value: "unknown"}}
 	}
 	for _, c := range classes {
-		ce := e.CreateElement("Classification")
-		ce.CreateAttr("domain", c.Domain)
-		optAttr(ce, "code", c.Code)
-		ce.SetText(c.Value)
+		writeClassification(e, c)
 	}
 	if d.ManufacturerPartID != "" {
 		e.CreateElement("ManufacturerPartID").SetText(d.ManufacturerPartID)
@@ -351,6 +485,13 @@ func writeItemDetail(parent *etree.Element, d *ItemDetail) {
 	writeExtrinsics(e, d.Extrinsics)
 }
 
+func writeClassification(parent *etree.Element, c Classification) {
+	ce := parent.CreateElement("Classification")
+	ce.CreateAttr("domain", c.Domain)
+	optAttr(ce, "code", c.Code)
+	ce.SetText(c.Value)
+}
+
 func writeQuantity(e *etree.Element, q decimal.Decimal) {
 	if q.IsZero() {
 		q = decimal.NewFromInt(1)
@@ -358,18 +499,25 @@ func writeQuantity(e *etree.Element, q decimal.Decimal) {
 	e.CreateAttr("quantity", q.String())
 }
 
+// write emits ItemIn (ItemID, ItemDetail, passthrough children in DTD
+// order, Extrinsic*).
 func (it *ItemIn) write(parent *etree.Element) {
 	e := parent.CreateElement("ItemIn")
 	writeQuantity(e, it.Quantity)
 	if it.LineNumber > 0 {
 		e.CreateAttr("lineNumber", strconv.Itoa(it.LineNumber))
 	}
+	for _, a := range it.Attrs {
+		if a.Space == "" && itemInAttrs[a.Key] && e.SelectAttr(a.Key) == nil {
+			e.CreateAttr(a.Key, a.Value)
+		}
+	}
 	writeItemID(e, it.ItemID)
 	writeItemDetail(e, &it.ItemDetail)
 	seen := map[string]bool{}
 	for _, name := range itemInOptional {
 		for _, x := range it.Passthrough {
-			if x.Tag != name || (itemInSingle[name] && seen[name]) {
+			if x.Tag != name || x.Space != "" || (itemInSingle[name] && seen[name]) {
 				continue
 			}
 			seen[name] = true
@@ -379,13 +527,20 @@ func (it *ItemIn) write(parent *etree.Element) {
 	writeExtrinsics(e, it.Extrinsics)
 }
 
+// write emits ItemOut (ItemID, ItemDetail?). Extrinsics read from the
+// ItemOut itself are not written: the DTD declares none there.
 func (it *ItemOut) write(parent *etree.Element) {
 	e := parent.CreateElement("ItemOut")
 	writeQuantity(e, it.Quantity)
 	if it.LineNumber > 0 {
 		e.CreateAttr("lineNumber", strconv.Itoa(it.LineNumber))
 	}
-	optAttr(e, "requestedDeliveryDate", it.RequestedDeliveryDate)
+	// The date is kept as the buyer wrote it, but written only as RFC 3339
+	// (a date the gateway cannot read is left out: the attribute is
+	// optional).
+	if ts := ParseTimestamp(it.RequestedDeliveryDate); ts.Valid {
+		e.CreateAttr("requestedDeliveryDate", FormatTime(ts.Time))
+	}
 	writeItemID(e, it.ItemID)
 	if it.ItemDetail != nil {
 		writeItemDetail(e, it.ItemDetail)

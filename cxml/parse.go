@@ -231,6 +231,11 @@ func checkDoctype(b []byte) (int, error) {
 			return 0, errorf(StatusNotAcceptable, nil, "a DOCTYPE with an internal subset is not accepted; use <!DOCTYPE cXML SYSTEM \"http://xml.cxml.org/schemas/cXML/1.2.069/cXML.dtd\">")
 		}
 	}
+	// The standard DOCTYPE has no '>' before its end; matching only up to
+	// the first one keeps the regexp off the rest of the document.
+	if end >= 0 {
+		b = b[:end+1]
+	}
 	m := doctypeRe.Find(b)
 	if m == nil {
 		return 0, errorf(StatusNotAcceptable, nil, "the DOCTYPE is not the standard cXML one; use <!DOCTYPE cXML SYSTEM \"http://xml.cxml.org/schemas/cXML/1.2.069/cXML.dtd\"> or none")
@@ -436,8 +441,13 @@ func parseStatus(e *etree.Element) (Status, error) {
 // etree's SelectElement would also match <x:SharedSecret>; a prefixed
 // element is not the cXML one.
 func childNoNS(e *etree.Element, tag string) *etree.Element {
-	for _, c := range e.ChildElements() {
-		if c.Space == "" && c.Tag == tag {
+	if e == nil {
+		return nil
+	}
+	// Ranging over Child, not ChildElements, saves a slice per lookup,
+	// and the model looks up children of nearly every element it reads.
+	for _, t := range e.Child {
+		if c, ok := t.(*etree.Element); ok && c.Space == "" && c.Tag == tag {
 			return c
 		}
 	}
@@ -454,6 +464,12 @@ func text(e *etree.Element) string {
 
 // allText concatenates e's own character data (not its children's).
 func allText(e *etree.Element) string {
+	// Most elements hold one run of text; return it without copying.
+	if len(e.Child) == 1 {
+		if cd, ok := e.Child[0].(*etree.CharData); ok {
+			return cd.Data
+		}
+	}
 	var sb strings.Builder
 	for _, t := range e.Child {
 		if cd, ok := t.(*etree.CharData); ok {

@@ -10,6 +10,7 @@ import (
 // ping.
 type ProfileRequest struct{}
 
+// ElementName is "ProfileRequest".
 func (*ProfileRequest) ElementName() string { return "ProfileRequest" }
 func (*ProfileRequest) isRequest()          {}
 func (*ProfileRequest) write(parent *etree.Element) {
@@ -38,6 +39,7 @@ type Transaction struct {
 	Options     []Option
 }
 
+// ElementName is "ProfileResponse".
 func (*ProfileResponse) ElementName() string { return "ProfileResponse" }
 func (*ProfileResponse) isResponse()         {}
 func (p *ProfileResponse) write(parent *etree.Element) {

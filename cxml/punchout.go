@@ -6,41 +6,14 @@ import (
 	"github.com/beevik/etree"
 )
 
-// Contact is a person named in a document (the endUser of a punchout).
-type Contact struct {
-	Role  string
-	Name  string
-	Lang  string
-	Email string
-	Phone string
-}
-
-func parseContact(e *etree.Element) Contact {
-	c := Contact{Role: e.SelectAttrValue("role", "")}
-	if n := childNoNS(e, "Name"); n != nil {
-		c.Name, c.Lang = text(n), attrLang(n)
-	}
-	c.Email = text(childNoNS(e, "Email"))
-	if p := childNoNS(e, "Phone"); p != nil {
-		c.Phone = innerText(p)
-	}
-	return c
-}
-
-func writeContact(parent *etree.Element, c Contact) {
-	e := parent.CreateElement("Contact")
-	optAttr(e, "role", c.Role)
-	n := e.CreateElement("Name")
-	lang := c.Lang
-	if lang == "" {
-		lang = "en-US"
-	}
-	n.CreateAttr("xml:lang", lang)
-	n.SetText(c.Name)
-	if c.Email != "" {
-		e.CreateElement("Email").SetText(c.Email)
-	}
-}
+// Punchout operations, as PunchOutSetupRequest@operation and
+// PunchOutOrderMessageHeader@operationAllowed spell them.
+const (
+	OperationCreate  = "create"
+	OperationEdit    = "edit"
+	OperationInspect = "inspect"
+	OperationSource  = "source"
+)
 
 // PunchOutSetupRequest opens a punchout session: the buyer's user is
 // about to browse the supplier's catalog.
@@ -51,8 +24,11 @@ type PunchOutSetupRequest struct {
 	BrowserFormPostURL string
 	Contacts           []Contact
 	SupplierSetupURL   string
+	ShipTo             *Address
 	SelectedItem       *ItemID
-	ItemOut            []ItemOut
+	// ItemOut holds the lines of the cart an edit or inspect request
+	// reopens.
+	ItemOut []ItemOut
 	// Source is the request element as received.
 	Source *etree.Element
 }
@@ -70,15 +46,17 @@ func (p *PunchOutSetupRequest) EndUser() (Contact, bool) {
 	return Contact{}, false
 }
 
+// ElementName is "PunchOutSetupRequest".
 func (*PunchOutSetupRequest) ElementName() string { return "PunchOutSetupRequest" }
 func (*PunchOutSetupRequest) isRequest()          {}
 
 // write emits the request in DTD order (BuyerCookie, Extrinsic*,
 // BrowserFormPost?, Contact*, SupplierSetup?, ShipTo?, SelectedItem?,
-// ItemOut*), whatever order it was read in.
+// ItemOut*), whatever order it was read in: Coupa's 2008 requests put
+// Contact before BrowserFormPost.
 func (p *PunchOutSetupRequest) write(parent *etree.Element) {
 	e := parent.CreateElement("PunchOutSetupRequest")
-	e.CreateAttr("operation", p.Operation)
+	e.CreateAttr("operation", enum(p.Operation, OperationCreate, OperationCreate, OperationInspect, OperationEdit, OperationSource))
 	e.CreateElement("BuyerCookie").SetText(p.BuyerCookie)
 	writeExtrinsics(e, p.Extrinsics)
 	if p.BrowserFormPostURL != "" {
@@ -90,6 +68,9 @@ func (p *PunchOutSetupRequest) write(parent *etree.Element) {
 	if p.SupplierSetupURL != "" {
 		e.CreateElement("SupplierSetup").CreateElement("URL").SetText(p.SupplierSetupURL)
 	}
+	if p.ShipTo != nil {
+		writeAddress(e, "ShipTo", p.ShipTo)
+	}
 	if p.SelectedItem != nil {
 		writeItemID(e.CreateElement("SelectedItem"), *p.SelectedItem)
 	}
@@ -98,21 +79,26 @@ func (p *PunchOutSetupRequest) write(parent *etree.Element) {
 	}
 }
 
+// parsePunchOutSetupRequest reads the children in any order.
 func parsePunchOutSetupRequest(e *etree.Element) (RequestBody, error) {
-	p := &PunchOutSetupRequest{
-		Operation:   strings.TrimSpace(e.SelectAttrValue("operation", "")),
-		BuyerCookie: innerText(childNoNS(e, "BuyerCookie")),
-		Extrinsics:  parseExtrinsics(e),
-		Source:      e,
-	}
-	for _, c := range e.ChildElements() {
+	p := &PunchOutSetupRequest{Operation: attr(e, "operation"), Source: e}
+	for c := range e.ChildElementsSeq() {
+		if c.Space != "" {
+			continue
+		}
 		switch c.Tag {
+		case "BuyerCookie":
+			p.BuyerCookie = innerText(c)
+		case "Extrinsic":
+			p.Extrinsics = append(p.Extrinsics, parseExtrinsic(c))
 		case "BrowserFormPost":
 			p.BrowserFormPostURL = text(childNoNS(c, "URL"))
 		case "SupplierSetup":
 			p.SupplierSetupURL = text(childNoNS(c, "URL"))
 		case "Contact":
 			p.Contacts = append(p.Contacts, parseContact(c))
+		case "ShipTo":
+			p.ShipTo = parseAddress(c)
 		case "SelectedItem":
 			id := parseItemID(childNoNS(c, "ItemID"))
 			p.SelectedItem = &id
@@ -132,6 +118,7 @@ type PunchOutSetupResponse struct {
 	StartPageURL string
 }
 
+// ElementName is "PunchOutSetupResponse".
 func (*PunchOutSetupResponse) ElementName() string { return "PunchOutSetupResponse" }
 func (*PunchOutSetupResponse) isResponse()         {}
 func (p *PunchOutSetupResponse) write(parent *etree.Element) {
@@ -145,46 +132,63 @@ func parsePunchOutSetupResponse(e *etree.Element) (ResponseBody, error) {
 // PunchOutOrderMessage is the cart the user returns to the procurement
 // system through the browser. It may be empty: the user cancelled.
 type PunchOutOrderMessage struct {
-	BuyerCookie      string
+	BuyerCookie string
+	// OperationAllowed says what the buyer may do with the cart later:
+	// create (order only), inspect or edit (reopen it).
 	OperationAllowed string
-	QuoteStatus      string
-	Total            Money
-	Items            []ItemIn
+	// QuoteStatus is pending or final; "" writes nothing, which means
+	// final.
+	QuoteStatus string
+	Total       Money
+	ShipTo      *Address
+	Shipping    *Shipping
+	Tax         *Tax
+	Items       []ItemIn
 }
 
+// ElementName is "PunchOutOrderMessage".
 func (*PunchOutOrderMessage) ElementName() string { return "PunchOutOrderMessage" }
 func (*PunchOutOrderMessage) isMessage()          {}
+
+// write emits (BuyerCookie, PunchOutOrderMessageHeader (Total, ShipTo?,
+// Shipping?, Tax?), ItemIn*).
 func (p *PunchOutOrderMessage) write(parent *etree.Element) {
 	e := parent.CreateElement("PunchOutOrderMessage")
 	e.CreateElement("BuyerCookie").SetText(p.BuyerCookie)
 	h := e.CreateElement("PunchOutOrderMessageHeader")
-	op := p.OperationAllowed
-	if op == "" {
-		op = "create"
+	h.CreateAttr("operationAllowed", enum(p.OperationAllowed, OperationCreate, OperationCreate, OperationInspect, OperationEdit))
+	if p.QuoteStatus != "" {
+		h.CreateAttr("quoteStatus", enum(p.QuoteStatus, "final", "pending", "final"))
 	}
-	h.CreateAttr("operationAllowed", op)
-	optAttr(h, "quoteStatus", p.QuoteStatus)
-	writeMoney(h.CreateElement("Total"), p.Total)
+	writeMoneyIn(h, "Total", p.Total)
+	if p.ShipTo != nil {
+		writeAddress(h, "ShipTo", p.ShipTo)
+	}
+	if p.Shipping != nil {
+		writeShipping(h, p.Shipping)
+	}
+	if p.Tax != nil {
+		writeTax(h, p.Tax)
+	}
 	for i := range p.Items {
 		p.Items[i].write(e)
 	}
 }
 
 func parsePunchOutOrderMessage(e *etree.Element) (MessageBody, error) {
-	p := &PunchOutOrderMessage{BuyerCookie: innerText(childNoNS(e, "BuyerCookie"))}
-	if h := childNoNS(e, "PunchOutOrderMessageHeader"); h != nil {
-		p.OperationAllowed = h.SelectAttrValue("operationAllowed", "")
-		p.QuoteStatus = h.SelectAttrValue("quoteStatus", "")
-		if t := childNoNS(h, "Total"); t != nil {
-			m, err := parseMoney(childNoNS(t, "Money"))
-			if err != nil {
-				return nil, errorf(StatusBadRequest, err, "Total: %v", err)
-			}
-			p.Total = m
+	p := &PunchOutOrderMessage{}
+	for c := range e.ChildElementsSeq() {
+		if c.Space != "" {
+			continue
 		}
-	}
-	for _, c := range e.ChildElements() {
-		if c.Tag == "ItemIn" {
+		switch c.Tag {
+		case "BuyerCookie":
+			p.BuyerCookie = innerText(c)
+		case "PunchOutOrderMessageHeader":
+			if err := p.parseHeader(c); err != nil {
+				return nil, err
+			}
+		case "ItemIn":
 			it, err := parseItemIn(c)
 			if err != nil {
 				return nil, err
@@ -193,6 +197,30 @@ func parsePunchOutOrderMessage(e *etree.Element) (MessageBody, error) {
 		}
 	}
 	return p, nil
+}
+
+func (p *PunchOutOrderMessage) parseHeader(h *etree.Element) error {
+	p.OperationAllowed, p.QuoteStatus = attr(h, "operationAllowed"), attr(h, "quoteStatus")
+	for c := range h.ChildElementsSeq() {
+		if c.Space != "" {
+			continue
+		}
+		var err error
+		switch c.Tag {
+		case "Total":
+			p.Total, err = moneyIn(c, "the cart Total")
+		case "ShipTo":
+			p.ShipTo = parseAddress(c)
+		case "Shipping":
+			p.Shipping, err = parseShipping(c)
+		case "Tax":
+			p.Tax, err = parseTax(c)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func init() {

@@ -79,6 +79,7 @@ type Error struct {
 	Err    error
 }
 
+// Error names the status code and the detail.
 func (e *Error) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("cxml %d: %s: %v", e.Code, e.Detail, e.Err)
@@ -86,6 +87,7 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("cxml %d: %s", e.Code, e.Detail)
 }
 
+// Unwrap returns the underlying cause, if any.
 func (e *Error) Unwrap() error { return e.Err }
 
 // Status is the Status element that answers the refused document.

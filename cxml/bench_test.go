@@ -1,0 +1,93 @@
+package cxml
+
+import (
+	"io"
+	"testing"
+
+	"github.com/beevik/etree"
+)
+
+// benchSamples names the sample each document kind is measured on. The
+// kinds are those scripts/benchratio holds to targets.
+var benchSamples = []struct{ kind, file string }{
+	{"ProfileRequest", "generic_profilerequest_1.xml"},
+	{"PunchOutSetupRequest", "coupa_punchoutsetuprequest_2.xml"},
+	{"PunchOutOrderMessage", "generic_punchoutordermessage_1.xml"},
+	{"OrderRequest", "coupa_orderrequest_2.xml"},
+	{"ConfirmationRequest", "officedepot_confirmationrequest_1.xml"},
+	{"InvoiceDetailRequest", "coupa_invoicedetailrequest_5.xml"},
+}
+
+// BenchmarkParse measures Parse: hostile-markup checks, the tree and the
+// model. BenchmarkEtreeParse is its baseline: a bare etree parse of the
+// same bytes, the least any tree-based parse costs.
+func BenchmarkParse(b *testing.B) {
+	for _, s := range benchSamples {
+		data := readSample(b, s.file)
+		b.Run(s.kind, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				d, err := Parse(data, Limits{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if d.Kind() != s.kind {
+					b.Fatalf("parsed a %s", d.Kind())
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkEtreeParse(b *testing.B) {
+	for _, s := range benchSamples {
+		data := readSample(b, s.file)
+		b.Run(s.kind, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if err := etree.NewDocument().ReadFromBytes(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMarshal measures Marshal of a parsed sample: building the tree
+// in DTD order, indenting and writing it. BenchmarkEtreeWrite is its
+// baseline: etree writing the parsed tree as it is.
+func BenchmarkMarshal(b *testing.B) {
+	for _, s := range benchSamples {
+		d, err := Parse(readSample(b, s.file), Limits{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(s.kind, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Marshal(d); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkEtreeWrite(b *testing.B) {
+	for _, s := range benchSamples {
+		d, err := Parse(readSample(b, s.file), Limits{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(s.kind, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := d.Source.WriteTo(io.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
