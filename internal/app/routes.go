@@ -24,8 +24,9 @@ func (a *App) routes() {
 	inv := &invoicing.HTTP{POs: a.POs, Agreements: a.Agreements}
 	pages := &punchout.Pages{
 		DB: a.DB, Sessions: a.Sessions, Connections: a.Connections, Catalog: a.Catalog, Orgs: a.Organizations,
-		Keys: a.Keys, IDs: a.IDs, BaseURL: a.Config.BaseURL, Log: a.Log, Now: time.Now,
+		Agreements: a.Agreements, Keys: a.Keys, IDs: a.IDs, BaseURL: a.Config.BaseURL, Log: a.Log, Now: time.Now,
 	}
+	checkout := &punchout.CheckoutHTTP{DB: a.DB, Orgs: a.Organizations, Catalog: a.Catalog, Agreements: a.Agreements, Now: time.Now}
 	po := &punchout.HTTP{Endpoint: a.Endpoint, Connections: a.Connections, MaxBytes: a.Config.MaxBodyBytes, Metrics: a.Metrics}
 
 	// Operations.
@@ -68,6 +69,7 @@ func (a *App) routes() {
 	api.PATCH("/agreements/:id", inv.PatchAgreement)
 	api.GET("/agreements/:id/charges", inv.AgreementCharges)
 	api.GET("/outbox", a.listOutbox)
+	api.POST("/subscriptions", checkout.Subscribe)
 }
 
 // listOutbox answers GET /api/v1/outbox?organization_id=&status=: mail
