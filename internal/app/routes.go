@@ -2,6 +2,8 @@ package app
 
 import (
 	"net/http"
+
+	apidoc "github.com/cxmlgate/punchout/api"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -45,7 +47,8 @@ func (a *App) routes() {
 	e.POST("/punchout/s/:token/cart/remove", pages.RemoveFromCart)
 	e.POST("/punchout/s/:token/checkout", pages.Checkout)
 
-	// Admin API.
+	// Admin API, described by api/openapi.yaml.
+	e.GET("/api/v1/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", apidoc.OpenAPI) })
 	api := e.Group("/api/v1", web.BearerAuth(a.Config.AdminToken))
 	api.POST("/organizations", orgs.Create)
 	api.GET("/organizations", orgs.List)
