@@ -69,6 +69,7 @@ type App struct {
 	Catalog       *catalog.Store
 	POs           *invoicing.PurchaseOrders
 	Agreements    *invoicing.Agreements
+	Billing       *invoicing.Billing
 	Connections   *punchout.Connections
 	Sessions      *punchout.Sessions
 	Endpoint      *punchout.Endpoint
@@ -112,6 +113,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Catalog = catalog.NewStore(d)
 	a.POs = invoicing.NewPurchaseOrders(d)
 	a.Agreements = invoicing.NewAgreements(d, a.POs)
+	a.Billing = &invoicing.Billing{DB: d, POs: a.POs, Now: time.Now}
 	a.Connections = punchout.NewConnections(d, keys)
 	a.Sessions = punchout.NewSessions(d, cfg.SessionTTL)
 	a.Endpoint = punchout.NewEndpoint(d, a.Connections, a.IDs, cxml.Limits{MaxBytes: cfg.MaxBodyBytes}, cfg.BaseURL+"/cxml", log)

@@ -23,7 +23,7 @@ func (a *App) routes() {
 	e := a.Echo
 	orgs := &organization.HTTP{Store: a.Organizations}
 	cat := &catalog.HTTP{Store: a.Catalog}
-	inv := &invoicing.HTTP{POs: a.POs, Agreements: a.Agreements}
+	inv := &invoicing.HTTP{POs: a.POs, Agreements: a.Agreements, Billing: a.Billing}
 	pages := &punchout.Pages{
 		DB: a.DB, Sessions: a.Sessions, Connections: a.Connections, Catalog: a.Catalog, Orgs: a.Organizations,
 		Agreements: a.Agreements, Keys: a.Keys, IDs: a.IDs, BaseURL: a.Config.BaseURL, Log: a.Log, Now: time.Now,
@@ -73,6 +73,9 @@ func (a *App) routes() {
 	api.GET("/agreements/:id/charges", inv.AgreementCharges)
 	api.GET("/outbox", a.listOutbox)
 	api.POST("/subscriptions", checkout.Subscribe)
+	api.POST("/usage", inv.PostUsage)
+	api.GET("/invoices", inv.ListInvoices)
+	api.POST("/billing/run", inv.RunBilling)
 }
 
 // listOutbox answers GET /api/v1/outbox?organization_id=&status=: mail
