@@ -397,3 +397,12 @@ func TestSessionSurvivesRestart(t *testing.T) {
 	require.Equal(t, 200, code, page)
 	assert.Contains(t, page, "TeamChat Community")
 }
+
+func TestEditWithMixedCurrenciesIsRefused(t *testing.T) {
+	s := apptest.Start(t, dbtestSQLite(t))
+	lines := `<ItemOut quantity="1" lineNumber="1"><ItemID><SupplierPartID>offer-cloudsight-annual-contract</SupplierPartID></ItemID></ItemOut>
+		<ItemOut quantity="1" lineNumber="2"><ItemID><SupplierPartID>offer-kubeguard-payg</SupplierPartID></ItemID></ItemOut>`
+	_, doc := s.PostCXML(t, setupRequest("ariba", "mixed@x", "edit", "ck", buyerURL, lines))
+	assert.Equal(t, 400, doc.Response.Status.Code)
+	assert.Contains(t, doc.Response.Status.Detail, "a cart has one currency")
+}

@@ -501,7 +501,7 @@ func PriceText(conn *Connection, o *catalog.Offer) string {
 	case catalog.Free:
 		return "Free"
 	case catalog.BYOL:
-		return "Bring your own license"
+		return "Your own license"
 	}
 	return ""
 }
