@@ -426,3 +426,47 @@ func (s *Store) GetPrivateMarketplace(ctx context.Context, orgID string) (*Priva
 	}
 	return pm, nil
 }
+
+// GetOffers returns offers and their products by ID, in two queries;
+// IDs that do not exist are absent from the maps.
+func (s *Store) GetOffers(ctx context.Context, q sqlx.ExtContext, offerIDs []string) (map[string]*Offer, map[string]*Product, error) {
+	if q == nil {
+		q = s.db.R
+	}
+	offers, products := map[string]*Offer{}, map[string]*Product{}
+	if len(offerIDs) == 0 {
+		return offers, products, nil
+	}
+	oq, args, err := sqlx.In(`SELECT `+offerColumns+` FROM offers WHERE id IN (?)`, offerIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rows []offerRow
+	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(oq), args...); err != nil {
+		return nil, nil, err
+	}
+	var pids []string
+	for i := range rows {
+		o, err := rows[i].offer()
+		if err != nil {
+			return nil, nil, err
+		}
+		offers[o.ID] = &o
+		pids = append(pids, o.ProductID)
+	}
+	if len(pids) == 0 {
+		return offers, products, nil
+	}
+	pq, args, err := sqlx.In(`SELECT id, name, vendor, type, unspsc, description FROM products WHERE id IN (?)`, pids)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ps []Product
+	if err := sqlx.SelectContext(ctx, q, &ps, q.Rebind(pq), args...); err != nil {
+		return nil, nil, err
+	}
+	for i := range ps {
+		products[ps[i].ID] = &ps[i]
+	}
+	return offers, products, nil
+}

@@ -115,46 +115,66 @@ func EndDate(start time.Time, months int) string {
 	return start.AddDate(0, months, -1).Format(time.DateOnly)
 }
 
-// Create stores an agreement and the charges it will bill, inside the
-// caller's transaction, and adds its marketplace line item to the
-// fixed-fee PO (an FPS agreement's first line item is zero: each invoice
-// adds its own). Pay-as-you-go, free and BYOL agreements add no line
-// item: nothing of theirs is invoiced against the fixed-fee PO.
+// Create stores one agreement; see CreateMany.
 func (s *Agreements) Create(ctx context.Context, tx sqlx.ExtContext, in NewAgreement) (*Agreement, error) {
-	o := in.Offer
-	now := s.now().UTC()
-	a := &Agreement{
-		ID: id.New("agr"), OrganizationID: in.OrganizationID, OrderRef: in.OrderRef, OrderID: in.OrderID,
-		LineNumber: in.LineNumber, OfferID: o.ID, OfferRevision: o.Revision, ProductID: o.ProductID,
-		PricingModel: string(o.PricingModel), Currency: o.Currency, StartDate: in.Start.UTC().Format(time.DateOnly),
-		EndDate: EndDate(in.Start.UTC(), o.DurationMonths), PONumber: in.PONumber, UsagePONumber: in.UsagePONumber,
-		Status: AgreementActive, SubscriberEmail: in.SubscriberEmail, SubscriberName: in.SubscriberName,
-		CreatedAt: now, UpdatedAt: now,
-	}
-	if in.ConnectionID != "" {
-		a.ConnectionID = &in.ConnectionID
-	}
-	if v, ok := o.TotalContractValue(); ok {
-		a.TotalContractValue = cxml.FormatAmount(v, o.Currency)
-	}
-	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO agreements (`+agreementColumns+`) VALUES
-		(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		a.ID, a.OrganizationID, a.ConnectionID, a.OrderRef, a.OrderID, a.LineNumber, a.OfferID, a.OfferRevision,
-		a.ProductID, a.PricingModel, a.Currency, a.StartDate, a.EndDate, a.TotalContractValue, a.PONumber, a.UsagePONumber,
-		a.Status, a.SubscriberEmail, a.SubscriberName, a.CreatedAt, a.UpdatedAt, a.CancelledAt)
+	as, err := s.CreateMany(ctx, tx, []NewAgreement{in})
 	if err != nil {
 		return nil, err
 	}
-	for i, c := range chargesOf(a, o, in.Start.UTC()) {
-		c.ID, c.AgreementID, c.Sequence, c.Status, c.CreatedAt = id.New("chg"), a.ID, i+1, "scheduled", now
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO charges (id, agreement_id, sequence, kind, fee, due_date, amount, currency,
-			dimension, unit, unit_price, status, invoice_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			c.ID, c.AgreementID, c.Sequence, c.Kind, c.Fee, c.DueDate, c.Amount, c.Currency, c.Dimension, c.Unit, c.UnitPrice,
-			c.Status, c.InvoiceID, c.CreatedAt); err != nil {
-			return nil, err
+	return as[0], nil
+}
+
+// CreateMany stores agreements and the charges each will bill, inside the
+// caller's transaction, and adds their marketplace line items to the
+// fixed-fee POs (an FPS agreement's first line item is zero: each invoice
+// adds its own). Pay-as-you-go, free and BYOL agreements add no line
+// item: nothing of theirs is invoiced against the fixed-fee PO. Rows are
+// written in multi-row inserts, one per table.
+func (s *Agreements) CreateMany(ctx context.Context, tx sqlx.ExtContext, ins []NewAgreement) ([]*Agreement, error) {
+	now := s.now().UTC()
+	out := make([]*Agreement, 0, len(ins))
+	aq := `INSERT INTO agreements (` + agreementColumns + `) VALUES `
+	var aargs []any
+	cq := `INSERT INTO charges (id, agreement_id, sequence, kind, fee, due_date, amount, currency,
+		dimension, unit, unit_price, status, invoice_id, created_at) VALUES `
+	var cargs []any
+	var poLines []MarketplaceLine
+	for n, in := range ins {
+		o := in.Offer
+		a := &Agreement{
+			ID: id.New("agr"), OrganizationID: in.OrganizationID, OrderRef: in.OrderRef, OrderID: in.OrderID,
+			LineNumber: in.LineNumber, OfferID: o.ID, OfferRevision: o.Revision, ProductID: o.ProductID,
+			PricingModel: string(o.PricingModel), Currency: o.Currency, StartDate: in.Start.UTC().Format(time.DateOnly),
+			EndDate: EndDate(in.Start.UTC(), o.DurationMonths), PONumber: in.PONumber, UsagePONumber: in.UsagePONumber,
+			Status: AgreementActive, SubscriberEmail: in.SubscriberEmail, SubscriberName: in.SubscriberName,
+			CreatedAt: now, UpdatedAt: now,
 		}
-	}
-	if a.PONumber != "" {
+		if in.ConnectionID != "" {
+			a.ConnectionID = &in.ConnectionID
+		}
+		if v, ok := o.TotalContractValue(); ok {
+			a.TotalContractValue = cxml.FormatAmount(v, o.Currency)
+		}
+		out = append(out, a)
+		if n > 0 {
+			aq += ", "
+		}
+		aq += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		aargs = append(aargs, a.ID, a.OrganizationID, a.ConnectionID, a.OrderRef, a.OrderID, a.LineNumber, a.OfferID, a.OfferRevision,
+			a.ProductID, a.PricingModel, a.Currency, a.StartDate, a.EndDate, a.TotalContractValue, a.PONumber, a.UsagePONumber,
+			a.Status, a.SubscriberEmail, a.SubscriberName, a.CreatedAt, a.UpdatedAt, a.CancelledAt)
+		for i, c := range chargesOf(a, o, in.Start.UTC()) {
+			c.ID, c.AgreementID, c.Sequence, c.Status, c.CreatedAt = id.New("chg"), a.ID, i+1, "scheduled", now
+			if len(cargs) > 0 {
+				cq += ", "
+			}
+			cq += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+			cargs = append(cargs, c.ID, c.AgreementID, c.Sequence, c.Kind, c.Fee, c.DueDate, c.Amount, c.Currency, c.Dimension, c.Unit, c.UnitPrice,
+				c.Status, c.InvoiceID, c.CreatedAt)
+		}
+		if a.PONumber == "" {
+			continue
+		}
 		var amount decimal.Decimal
 		switch o.PricingModel {
 		case catalog.Upfront, catalog.Annual:
@@ -162,21 +182,35 @@ func (s *Agreements) Create(ctx context.Context, tx sqlx.ExtContext, in NewAgree
 		case catalog.FPS:
 			amount = decimal.Zero // Each invoice adds its own line item.
 		default:
-			return a, nil
+			continue
 		}
 		end := a.EndDate
 		if end == "" {
 			end = a.StartDate
 		}
-		if _, err := s.POs.AddMarketplaceLine(ctx, tx, MarketplaceLine{
+		poLines = append(poLines, MarketplaceLine{
 			OrganizationID: a.OrganizationID, PONumber: a.PONumber, AgreementID: a.ID,
 			StartMonth: a.StartDate[:7], EndMonth: end[:7], Amount: amount, Currency: a.Currency,
 			Note: o.ID + " (" + string(o.PricingModel) + ")",
-		}, now); err != nil {
+		})
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(aq), aargs...); err != nil {
+		return nil, err
+	}
+	if len(cargs) > 0 {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(cq), cargs...); err != nil {
 			return nil, err
 		}
 	}
-	return a, nil
+	if len(poLines) > 0 {
+		if _, err := s.POs.AddMarketplaceLines(ctx, tx, poLines, now); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // chargesOf lists what an agreement will bill.

@@ -3,6 +3,7 @@ package invoicing
 import (
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,6 +15,7 @@ import (
 type HTTP struct {
 	POs        *PurchaseOrders
 	Agreements *Agreements
+	Billing    *Billing
 }
 
 // CreatePO answers POST /api/v1/purchase-orders.
@@ -148,4 +150,66 @@ func (h *HTTP) AgreementCharges(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"agreement_id": a.ID, "po_number": a.PONumber, "usage_po_number": a.UsagePONumber, "charges": charges})
+}
+
+// PostUsage answers POST /api/v1/usage {"records": [...]}.
+func (h *HTTP) PostUsage(c echo.Context) error {
+	var in struct {
+		Records []UsageRecord `json:"records"`
+	}
+	if err := web.Bind(c, &in); err != nil {
+		return err
+	}
+	res, err := RecordUsage(c.Request().Context(), h.Billing.DB, in.Records, h.Billing.Now())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// invoiceJSON is an invoice as DESIGN.md's API shows it.
+type invoiceJSON struct {
+	Invoice
+	Delivery struct {
+		Status   string `json:"status"`
+		Attempts int    `json:"attempts"`
+	} `json:"delivery"`
+}
+
+// ListInvoices answers GET /api/v1/invoices?organization_id=&agreement_id=.
+func (h *HTTP) ListInvoices(c echo.Context) error {
+	org, agreement := c.QueryParam("organization_id"), c.QueryParam("agreement_id")
+	if org == "" && agreement == "" {
+		return errs.E(errs.Invalid, "organization_id or agreement_id is required")
+	}
+	list, err := h.Billing.ListInvoices(c.Request().Context(), org, agreement)
+	if err != nil {
+		return err
+	}
+	out := make([]invoiceJSON, 0, len(list))
+	for _, inv := range list {
+		j := invoiceJSON{Invoice: inv}
+		j.Delivery.Status, j.Delivery.Attempts = inv.DeliveryStatus, inv.DeliveryAttempts
+		out = append(out, j)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"invoices": out})
+}
+
+// RunBilling answers POST /api/v1/billing/run {"through": "YYYY-MM-DD"}.
+func (h *HTTP) RunBilling(c echo.Context) error {
+	var in struct {
+		Through string `json:"through"`
+	}
+	if err := web.Bind(c, &in); err != nil {
+		return err
+	}
+	t, err := time.Parse(time.DateOnly, in.Through)
+	if err != nil {
+		return errs.E(errs.Invalid, "through must be a date YYYY-MM-DD")
+	}
+	res, err := h.Billing.Run(c.Request().Context(), t)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
 }

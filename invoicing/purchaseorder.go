@@ -505,64 +505,121 @@ type MarketplaceLine struct {
 	Note           string
 }
 
-// AddMarketplaceLine adds a marketplace-transaction line item to a PO,
+// AddMarketplaceLine adds one marketplace-transaction line item; see
+// AddMarketplaceLines.
+func (s *PurchaseOrders) AddMarketplaceLine(ctx context.Context, tx sqlx.ExtContext, ml MarketplaceLine, now time.Time) (*LineItem, error) {
+	lis, err := s.AddMarketplaceLines(ctx, tx, []MarketplaceLine{ml}, now)
+	if err != nil {
+		return nil, err
+	}
+	return lis[0], nil
+}
+
+// AddMarketplaceLines adds marketplace-transaction line items to POs,
 // inside the caller's transaction, applying the seeds' rules:
 //   - a PO number that does not exist creates a PO with default details
-//     (effective this month, expiring with the line item) and no contacts;
+//     (effective this month, expiring with its line items) and no contacts;
 //   - an expired PO gets the line item and becomes active again, its
 //     expiration set to the line item's end;
 //   - a suspended PO gets the line item; invoices do not carry the PO
 //     while it stays suspended;
 //   - at most 100 line items per PO and 100 active POs per organization.
 //
-// Balance tracking is never enabled for marketplace line items.
-func (s *PurchaseOrders) AddMarketplaceLine(ctx context.Context, tx sqlx.ExtContext, ml MarketplaceLine, now time.Time) (*LineItem, error) {
-	number, err := ValidatePONumber(ml.PONumber)
-	if err != nil {
-		return nil, err
-	}
+// Balance tracking is never enabled for marketplace line items. Lines of
+// one PO are written together, so an order's lines cost one PO lookup.
+func (s *PurchaseOrders) AddMarketplaceLines(ctx context.Context, tx sqlx.ExtContext, lines []MarketplaceLine, now time.Time) ([]*LineItem, error) {
+	now = now.UTC()
 	month := Month(now)
-	var r poRow
-	err = sqlx.GetContext(ctx, tx, &r, tx.Rebind(`SELECT `+poColumns+` FROM purchase_orders WHERE organization_id = ? AND po_number = ?`), ml.OrganizationID, number)
-	switch {
-	case db.IsNoRows(err):
-		active, err := countActive(ctx, tx, ml.OrganizationID, number, month)
+	type key struct{ org, number string }
+	var order []key
+	groups := map[key][]int{}
+	for i := range lines {
+		number, err := ValidatePONumber(lines[i].PONumber)
 		if err != nil {
 			return nil, err
 		}
-		if active >= MaxActivePOs {
-			return nil, activeLimitError(ml.OrganizationID)
+		lines[i].PONumber = number
+		k := key{lines[i].OrganizationID, number}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
 		}
-		expiration := max(ml.EndMonth, month)
-		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO purchase_orders (`+poColumns+`) VALUES (?, ?, '', ?, ?, 'active', 'order', ?, ?)`),
-			ml.OrganizationID, number, min(ml.StartMonth, month), expiration, now.UTC(), now.UTC())
-		if err != nil {
+		groups[k] = append(groups[k], i)
+	}
+	out := make([]*LineItem, len(lines))
+	for _, k := range order {
+		idx := groups[k]
+		end := month
+		start := month
+		for _, i := range idx {
+			end = max(end, lines[i].EndMonth)
+			start = min(start, lines[i].StartMonth)
+		}
+		var r poRow
+		err := sqlx.GetContext(ctx, tx, &r, tx.Rebind(`SELECT `+poColumns+` FROM purchase_orders WHERE organization_id = ? AND po_number = ?`), k.org, k.number)
+		existing := 0
+		switch {
+		case db.IsNoRows(err):
+			active, err := countActive(ctx, tx, k.org, k.number, month)
+			if err != nil {
+				return nil, err
+			}
+			if active >= MaxActivePOs {
+				return nil, activeLimitError(k.org)
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO purchase_orders (`+poColumns+`) VALUES (?, ?, '', ?, ?, 'active', 'order', ?, ?)`),
+				k.org, k.number, start, end, now, now); err != nil {
+				return nil, err
+			}
+		case err != nil:
 			return nil, err
-		}
-	case err != nil:
-		return nil, err
-	default:
-		if r.ExpirationMonth < month { // Expired: the new line item revives it.
-			if r.AdminStatus == StatusActive {
-				active, err := countActive(ctx, tx, ml.OrganizationID, number, month)
-				if err != nil {
+		default:
+			if r.ExpirationMonth < month { // Expired: the new line items revive it.
+				if r.AdminStatus == StatusActive {
+					active, err := countActive(ctx, tx, k.org, k.number, month)
+					if err != nil {
+						return nil, err
+					}
+					if active >= MaxActivePOs {
+						return nil, activeLimitError(k.org)
+					}
+				}
+				if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE purchase_orders SET expiration_month = ?, updated_at = ? WHERE organization_id = ? AND po_number = ?`),
+					end, now, k.org, k.number); err != nil {
 					return nil, err
 				}
-				if active >= MaxActivePOs {
-					return nil, activeLimitError(ml.OrganizationID)
-				}
 			}
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE purchase_orders SET expiration_month = ?, updated_at = ? WHERE organization_id = ? AND po_number = ?`),
-				max(ml.EndMonth, month), now.UTC(), ml.OrganizationID, number); err != nil {
+			if err := sqlx.GetContext(ctx, tx, &existing, tx.Rebind(`SELECT COUNT(*) FROM po_line_items WHERE organization_id = ? AND po_number = ?`), k.org, k.number); err != nil {
 				return nil, err
 			}
 		}
+		if existing+len(idx) > MaxLineItems {
+			return nil, errs.E(errs.Conflict, "purchase order %s has %d line items and this order would add %d; a purchase order has at most %d, so use another PO number",
+				k.number, existing, len(idx), MaxLineItems)
+		}
+		// The amount is recorded for the buyer to read; with no balance,
+		// the line item is not tracked.
+		q := `INSERT INTO po_line_items (` + lineColumns + `) VALUES `
+		var args []any
+		for n, i := range idx {
+			ml := lines[i]
+			li := &LineItem{
+				ID: id.New("poli"), Type: LineMarketplaceTransaction, StartMonth: ml.StartMonth, EndMonth: ml.EndMonth,
+				Amount: ml.Amount.StringFixed(2), Currency: ml.Currency, AgreementID: ml.AgreementID, Note: ml.Note,
+			}
+			out[i] = li
+			if n > 0 {
+				q += ", "
+			}
+			q += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+			var agreement *string
+			if li.AgreementID != "" {
+				agreement = &li.AgreementID
+			}
+			args = append(args, li.ID, k.org, k.number, li.Type, li.StartMonth, li.EndMonth, li.Amount, li.Balance, li.Currency, agreement, li.Note, now)
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+			return nil, err
+		}
 	}
-	// The amount is recorded for the buyer to read; with no balance, the
-	// line item is not tracked.
-	li := &LineItem{
-		Type: LineMarketplaceTransaction, StartMonth: ml.StartMonth, EndMonth: ml.EndMonth,
-		Amount: ml.Amount.StringFixed(2), Currency: ml.Currency, AgreementID: ml.AgreementID, Note: ml.Note,
-	}
-	return insertLine(ctx, tx, ml.OrganizationID, number, li, now.UTC())
+	return out, nil
 }

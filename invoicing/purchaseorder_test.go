@@ -214,3 +214,5 @@ func TestPurchaseOrderAPI(t *testing.T) {
 		}
 	})
 }
+
+func dbtestSQLiteDSN(t *testing.T) string { return dbtest.SQLiteDSN(t) }

@@ -90,7 +90,7 @@ func setupRequest(system, payloadID, operation, cookie, formPost, itemOut string
 </cXML>`, payloadID, header, operation, cookie, extrinsics, formPost, itemOut))
 }
 
-func startPage(t *testing.T, s *apptest.Server, body []byte) string {
+func startPage(t testing.TB, s *apptest.Server, body []byte) string {
 	t.Helper()
 	_, doc := s.PostCXML(t, body)
 	require.Equal(t, 200, doc.Response.Status.Code, doc.Response.Status.Detail)

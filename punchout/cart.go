@@ -63,14 +63,20 @@ func LoadCart(ctx context.Context, q sqlx.ExtContext, sessions *Sessions, cat *c
 		}
 		l := Line{Item: it, Product: *p, Offer: *o, UnitPrice: CartPrice(conn, o), Currency: o.Currency}
 		switch {
+		case c.Currency != "" && o.Currency != c.Currency:
+			l.Stale = "This offer is in " + o.Currency + " and your cart in " + c.Currency + "; a cart has one currency, so remove it."
 		case o.Expired(now):
 			l.Stale = "This offer has expired; remove it from your cart."
 		case o.Revision != it.OfferRevision:
 			l.Stale = "The seller revised this offer after you added it; remove it and add it again to see the new terms."
 		}
 		c.Lines = append(c.Lines, l)
-		c.Total = c.Total.Add(l.UnitPrice.Mul(it.Qty()))
-		c.Currency = o.Currency
+		if c.Currency == "" {
+			c.Currency = o.Currency
+		}
+		if o.Currency == c.Currency {
+			c.Total = c.Total.Add(l.UnitPrice.Mul(it.Qty()))
+		}
 	}
 	return c, nil
 }

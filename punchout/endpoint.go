@@ -25,7 +25,16 @@ type Request struct {
 	Tx        *sqlx.Tx
 	Now       time.Time
 	RequestID string
+	// Prepared is what the type's Preparer found, if it has one.
+	Prepared any
 }
+
+// Preparer does the read-only part of a request's work before the write
+// transaction begins (r.Tx is nil): on SQLite every write transaction
+// runs on the one writer connection, so reads done there hold everyone
+// else up. What it returns is handed to the handler as r.Prepared; an
+// error refuses the request.
+type Preparer func(ctx context.Context, r *Request) (any, error)
 
 // RequestHandler answers one request type. It returns the body of a
 // successful answer (nil for a bare status) and its status, or an error;
@@ -43,19 +52,24 @@ type Endpoint struct {
 	log      *slog.Logger
 	now      func() time.Time
 	handlers map[string]RequestHandler
+	prepare  map[string]Preparer
 }
 
 // NewEndpoint returns an Endpoint that answers ProfileRequest; other
 // request types are added with Handle. url is the public URL of /cxml,
 // listed in the profile.
 func NewEndpoint(d *db.DB, conns *Connections, ids *cxml.PayloadIDs, limits cxml.Limits, url string, log *slog.Logger) *Endpoint {
-	e := &Endpoint{db: d, conns: conns, ids: ids, limits: limits, url: url, log: log, now: time.Now, handlers: map[string]RequestHandler{}}
+	e := &Endpoint{db: d, conns: conns, ids: ids, limits: limits, url: url, log: log, now: time.Now,
+		handlers: map[string]RequestHandler{}, prepare: map[string]Preparer{}}
 	e.Handle("ProfileRequest", e.profile)
 	return e
 }
 
 // Handle registers the handler of a request type.
 func (e *Endpoint) Handle(requestName string, h RequestHandler) { e.handlers[requestName] = h }
+
+// Prepare registers the read-only first step of a request type.
+func (e *Endpoint) Prepare(requestName string, p Preparer) { e.prepare[requestName] = p }
 
 // Supported lists the request types the endpoint answers, sorted.
 func (e *Endpoint) Supported() []string {
@@ -127,12 +141,22 @@ func (e *Endpoint) Serve(ctx context.Context, body []byte, readErr error, reques
 		return res
 	}
 
+	req := &Request{Doc: doc, Conn: conn, Now: start, RequestID: requestID}
+	if p, ok := e.prepare[name]; ok {
+		prepared, err := p(ctx, req)
+		if err != nil {
+			e.finish(ctx, res, body, e.statusFor(err, doc, requestID, res), nil, start, requestID, conn)
+			return res
+		}
+		req.Prepared = prepared
+	}
 	// The handler's work and the log of the exchange commit together, so a
 	// concurrent duplicate either finds the stored answer or loses the race
 	// on the log's unique index and rolls back everything it did.
 	var answered *exchange.Pair
 	err = e.db.Transact(ctx, func(tx *sqlx.Tx) error {
-		body2, status, err := h(ctx, &Request{Doc: doc, Conn: conn, Tx: tx, Now: start, RequestID: requestID})
+		req.Tx = tx
+		body2, status, err := h(ctx, req)
 		if err != nil {
 			return err
 		}

@@ -25,11 +25,11 @@ import (
 // shopper is a browser without JavaScript: it follows redirects, keeps
 // cookies (the pages must not need them) and reads forms.
 type shopper struct {
-	t *testing.T
+	t testing.TB
 	c *http.Client
 }
 
-func newShopper(t *testing.T) *shopper {
+func newShopper(t testing.TB) *shopper {
 	jar, _ := cookiejar.New(nil)
 	return &shopper{t: t, c: &http.Client{Jar: jar, Timeout: 20 * time.Second}}
 }
@@ -96,7 +96,7 @@ func attr(n *html.Node, key string) string {
 	return ""
 }
 
-func poom(t *testing.T, doc []byte) *cxml.PunchOutOrderMessage {
+func poom(t testing.TB, doc []byte) *cxml.PunchOutOrderMessage {
 	t.Helper()
 	d, err := cxml.Parse(doc, cxml.Limits{})
 	require.NoError(t, err)
@@ -396,4 +396,13 @@ func TestSessionSurvivesRestart(t *testing.T) {
 	code, page := sh.get(second.URL + path + "/cart")
 	require.Equal(t, 200, code, page)
 	assert.Contains(t, page, "TeamChat Community")
+}
+
+func TestEditWithMixedCurrenciesIsRefused(t *testing.T) {
+	s := apptest.Start(t, dbtestSQLite(t))
+	lines := `<ItemOut quantity="1" lineNumber="1"><ItemID><SupplierPartID>offer-cloudsight-annual-contract</SupplierPartID></ItemID></ItemOut>
+		<ItemOut quantity="1" lineNumber="2"><ItemID><SupplierPartID>offer-kubeguard-payg</SupplierPartID></ItemID></ItemOut>`
+	_, doc := s.PostCXML(t, setupRequest("ariba", "mixed@x", "edit", "ck", buyerURL, lines))
+	assert.Equal(t, 400, doc.Response.Status.Code)
+	assert.Contains(t, doc.Response.Status.Detail, "a cart has one currency")
 }

@@ -25,6 +25,7 @@ import (
 // created, carrying the orderID as its PO number, and the subscribing user
 // is told by email.
 type Orders struct {
+	DB         *db.DB
 	Sessions   *Sessions
 	Catalog    *catalog.Store
 	Agreements *invoicing.Agreements
@@ -49,20 +50,90 @@ type acceptedLine struct {
 	session *Session
 }
 
-// Handle is the RequestHandler of OrderRequest.
-func (o *Orders) Handle(ctx context.Context, r *Request) (cxml.ResponseBody, cxml.Status, error) {
+// preparedOrder is what Prepare found, before the write transaction.
+type preparedOrder struct {
+	orderID string
+	// seen says a new order with this orderID exists already: a resend.
+	seen  bool
+	lines []acceptedLine
+}
+
+// Prepare checks the order's header and validates every line with reads
+// only, outside the write transaction. A resend of a known new order is
+// not validated again: it is answered as before even if its offers have
+// since expired.
+func (o *Orders) Prepare(ctx context.Context, r *Request) (any, error) {
 	req := r.Doc.Request.Body.(*cxml.OrderRequest)
 	orderID, err := validateOrderHeader(req)
 	if err != nil {
-		return nil, cxml.Status{}, err
+		return nil, err
 	}
+	p := &preparedOrder{orderID: orderID}
 	switch req.Type {
 	case cxml.OrderNew:
-		return o.handleNew(ctx, r, req, orderID)
-	case cxml.OrderUpdate, cxml.OrderDelete:
-		return o.handleRevision(ctx, r, req, orderID)
+		var n int
+		if err := o.DB.R.GetContext(ctx, &n, o.DB.Rebind(`SELECT COUNT(*) FROM orders WHERE connection_id = ? AND order_id = ? AND type = 'new'`),
+			r.Conn.ID, orderID); err != nil {
+			return nil, err
+		}
+		if p.seen = n > 0; p.seen {
+			return p, nil
+		}
+	case cxml.OrderUpdate:
+	case cxml.OrderDelete:
+		return p, nil
+	default:
+		return nil, errs.E(errs.Invalid, `order type %q is not one of "new", "update" or "delete"`, req.Type)
 	}
-	return nil, cxml.Status{}, errs.E(errs.Invalid, `order type %q is not one of "new", "update" or "delete"`, req.Type)
+	if p.lines, err = o.validateLines(ctx, o.DB.R, r, req, orderID); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Handle is the RequestHandler of OrderRequest; Prepare ran before it.
+func (o *Orders) Handle(ctx context.Context, r *Request) (cxml.ResponseBody, cxml.Status, error) {
+	req := r.Doc.Request.Body.(*cxml.OrderRequest)
+	p, ok := r.Prepared.(*preparedOrder)
+	if !ok {
+		return nil, cxml.Status{}, errs.E(errs.Internal, "order intake: not prepared")
+	}
+	if req.Type == cxml.OrderNew {
+		return o.handleNew(ctx, r, req, p)
+	}
+	return o.handleRevision(ctx, r, req, p)
+}
+
+// recheck verifies, inside the write transaction, that no offer was
+// revised or expired since Prepare validated the lines: one query.
+func (o *Orders) recheck(ctx context.Context, r *Request, lines []acceptedLine) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	ids := make([]string, len(lines))
+	for i, l := range lines {
+		ids[i] = l.offer.ID
+	}
+	q, args, err := sqlx.In(`SELECT id, revision, expires_at FROM offers WHERE id IN (?)`, ids)
+	if err != nil {
+		return err
+	}
+	var rows []struct {
+		ID        string     `db:"id"`
+		Revision  int        `db:"revision"`
+		ExpiresAt *time.Time `db:"expires_at"`
+	}
+	if err := sqlx.SelectContext(ctx, r.Tx, &rows, r.Tx.Rebind(q), args...); err != nil {
+		return err
+	}
+	for _, l := range lines {
+		for _, row := range rows {
+			if row.ID == l.offer.ID && (row.Revision != l.offer.Revision || (row.ExpiresAt != nil && !r.Now.Before(*row.ExpiresAt))) {
+				return errs.E(errs.Expired, "line %d: the seller changed offer %s while this order was processed; resend the revised offer for approval", l.number, l.offer.ID)
+			}
+		}
+	}
+	return nil
 }
 
 func validateOrderHeader(req *cxml.OrderRequest) (string, error) {
@@ -82,10 +153,11 @@ func validateOrderHeader(req *cxml.OrderRequest) (string, error) {
 	return orderID, nil
 }
 
-func (o *Orders) handleNew(ctx context.Context, r *Request, req *cxml.OrderRequest, orderID string) (cxml.ResponseBody, cxml.Status, error) {
-	lines, err := o.validateLines(ctx, r, req, orderID)
-	if err != nil {
-		return nil, cxml.Status{}, err
+func (o *Orders) handleNew(ctx context.Context, r *Request, req *cxml.OrderRequest, p *preparedOrder) (cxml.ResponseBody, cxml.Status, error) {
+	orderID, lines := p.orderID, p.lines
+	received := cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s was received before; its agreements exist and nothing new was created", orderID))
+	if p.seen {
+		return nil, received, nil
 	}
 	ref := id.New("ord")
 	// The unique index on (connection, orderID) for new orders makes a
@@ -98,7 +170,10 @@ func (o *Orders) handleNew(ctx context.Context, r *Request, req *cxml.OrderReque
 		return nil, cxml.Status{}, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s was received before; its agreements exist and nothing new was created", orderID)), nil
+		return nil, received, nil
+	}
+	if err := o.recheck(ctx, r, lines); err != nil {
+		return nil, cxml.Status{}, err
 	}
 	n, err := o.createAgreements(ctx, r, req, orderID, ref, lines)
 	if err != nil {
@@ -117,7 +192,8 @@ func pluralS(n int) string {
 // handleRevision applies an update (the order's new set of lines) or a
 // delete (cancel everything) to the agreements of an earlier order. Its
 // DocumentReference must name the latest document of that order.
-func (o *Orders) handleRevision(ctx context.Context, r *Request, req *cxml.OrderRequest, orderID string) (cxml.ResponseBody, cxml.Status, error) {
+func (o *Orders) handleRevision(ctx context.Context, r *Request, req *cxml.OrderRequest, p *preparedOrder) (cxml.ResponseBody, cxml.Status, error) {
+	orderID := p.orderID
 	if req.DocumentReference == "" {
 		return nil, cxml.Status{}, errs.E(errs.Invalid, "an order of type %q needs a DocumentReference naming the payloadID of the order it revises", req.Type)
 	}
@@ -144,12 +220,9 @@ func (o *Orders) handleRevision(ctx context.Context, r *Request, req *cxml.Order
 		return nil, cxml.Status{}, errs.E(errs.Expired, "the DocumentReference %q is not the latest document of order %s (that is %q); revise the latest version of the order",
 			truncate(req.DocumentReference, 100), orderID, latest.PayloadID)
 	}
-	var lines []acceptedLine
-	if req.Type == cxml.OrderUpdate {
-		var err error
-		if lines, err = o.validateLines(ctx, r, req, orderID); err != nil {
-			return nil, cxml.Status{}, err
-		}
+	lines := p.lines
+	if err := o.recheck(ctx, r, lines); err != nil {
+		return nil, cxml.Status{}, err
 	}
 	ref := id.New("ord")
 	if _, err := r.Tx.ExecContext(ctx, r.Tx.Rebind(`INSERT INTO orders (id, organization_id, connection_id, order_id, po_number, type, source,
@@ -231,7 +304,26 @@ func (o *Orders) activeAgreements(ctx context.Context, tx sqlx.ExtContext, orgID
 }
 
 // validateLines checks every line; the first refusal refuses the order.
-func (o *Orders) validateLines(ctx context.Context, r *Request, req *cxml.OrderRequest, orderID string) ([]acceptedLine, error) {
+func (o *Orders) validateLines(ctx context.Context, q sqlx.ExtContext, r *Request, req *cxml.OrderRequest, orderID string) ([]acceptedLine, error) {
+	// Look everything up at once: the lines of one order share a session
+	// and name a handful of offers.
+	lookup := &lineLookup{sessions: map[string]*Session{}}
+	var offerIDs []string
+	for _, it := range req.Items {
+		if quote, err := DecodeQuote(o.Keys, it.ItemID.SupplierPartAuxiliaryID); err == nil {
+			offerIDs = append(offerIDs, quote.OfferID)
+			if _, ok := lookup.sessions[quote.SessionID]; !ok {
+				lookup.sessions[quote.SessionID] = nil
+				if sess, err := o.Sessions.Get(ctx, q, quote.SessionID); err == nil {
+					lookup.sessions[quote.SessionID] = sess
+				}
+			}
+		}
+	}
+	var err error
+	if lookup.offers, lookup.products, err = o.Catalog.GetOffers(ctx, q, offerIDs); err != nil {
+		return nil, err
+	}
 	var out []acceptedLine
 	seen := map[int]bool{}
 	for i, it := range req.Items {
@@ -243,7 +335,7 @@ func (o *Orders) validateLines(ctx context.Context, r *Request, req *cxml.OrderR
 			return nil, errs.E(errs.Invalid, "order %s: line number %d appears twice", orderID, n)
 		}
 		seen[n] = true
-		l, err := o.validateLine(ctx, r, it, n)
+		l, err := o.validateLine(lookup, r, it, n)
 		if err != nil {
 			return nil, err
 		}
@@ -252,28 +344,39 @@ func (o *Orders) validateLines(ctx context.Context, r *Request, req *cxml.OrderR
 	return out, nil
 }
 
-func (o *Orders) validateLine(ctx context.Context, r *Request, it cxml.ItemOut, n int) (acceptedLine, error) {
+// lineLookup holds what the lines of one order refer to.
+type lineLookup struct {
+	sessions map[string]*Session
+	offers   map[string]*catalog.Offer
+	products map[string]*catalog.Product
+}
+
+func (o *Orders) validateLine(lookup *lineLookup, r *Request, it cxml.ItemOut, n int) (acceptedLine, error) {
 	bad := func(code errs.Code, format string, args ...any) (acceptedLine, error) {
 		return acceptedLine{}, errs.E(code, "line %d: %s", n, fmt.Sprintf(format, args...))
 	}
 	if !it.Quantity.Equal(decimal.NewFromInt(1)) {
 		return bad(errs.Invalid, "quantity %s: a subscription is ordered with quantity 1", it.Quantity.String())
 	}
-	q, err := DecodeQuote(o.Keys, it.ItemID.SupplierPartAuxiliaryID)
+	quote, err := DecodeQuote(o.Keys, it.ItemID.SupplierPartAuxiliaryID)
 	if err != nil {
 		return bad(errs.Invalid, "%s", errs.MessageOf(err))
 	}
-	if q.OfferID != strings.TrimSpace(it.ItemID.SupplierPartID) {
+	if quote.OfferID != strings.TrimSpace(it.ItemID.SupplierPartID) {
 		return bad(errs.Invalid, "SupplierPartID %q does not match the quote reference, which is for offer %s; send the line as it came from the cart",
-			truncate(it.ItemID.SupplierPartID, 100), q.OfferID)
+			truncate(it.ItemID.SupplierPartID, 100), quote.OfferID)
 	}
-	sess, err := o.Sessions.Get(ctx, r.Tx, q.SessionID)
-	if err != nil || sess.OrganizationID != r.Conn.OrganizationID {
-		return bad(errs.Forbidden, "the quote for offer %s was not issued to your organization", q.OfferID)
+	sess := lookup.sessions[quote.SessionID]
+	if sess == nil || sess.OrganizationID != r.Conn.OrganizationID {
+		return bad(errs.Forbidden, "the quote for offer %s was not issued to your organization", quote.OfferID)
 	}
-	p, offer, err := o.Catalog.GetOffer(ctx, r.Tx, q.OfferID)
-	if err != nil || !offer.VisibleTo(r.Conn.OrganizationID) {
-		return bad(errs.Expired, "offer %s is no longer in the catalog; return to the catalog and request approval for a current offer", q.OfferID)
+	offer := lookup.offers[quote.OfferID]
+	var p *catalog.Product
+	if offer != nil {
+		p = lookup.products[offer.ProductID]
+	}
+	if offer == nil || p == nil || !offer.VisibleTo(r.Conn.OrganizationID) {
+		return bad(errs.Expired, "offer %s is no longer in the catalog; return to the catalog and request approval for a current offer", quote.OfferID)
 	}
 	if ok, why := catalog.Requestable(p, offer); !ok {
 		return bad(errs.Forbidden, "%s", why)
@@ -282,9 +385,9 @@ func (o *Orders) validateLine(ctx context.Context, r *Request, it cxml.ItemOut, 
 	case offer.Expired(r.Now):
 		return bad(errs.Expired, "the offer %s for %s expired on %s while approval was pending; ask the seller for a new offer, then resend the revised offer for approval",
 			offer.ID, p.Name, offer.ExpiresAt.UTC().Format(time.DateOnly))
-	case offer.Revision != q.Revision:
+	case offer.Revision != quote.Revision:
 		return bad(errs.Expired, "the seller revised offer %s for %s (revision %d, approved at revision %d) while approval was pending; resend the revised offer for approval from the catalog",
-			offer.ID, p.Name, offer.Revision, q.Revision)
+			offer.ID, p.Name, offer.Revision, quote.Revision)
 	}
 	want := CartPrice(r.Conn, offer)
 	got := it.ItemDetail
@@ -298,9 +401,12 @@ func (o *Orders) validateLine(ctx context.Context, r *Request, it cxml.ItemOut, 
 	return acceptedLine{number: n, product: p, offer: offer, session: sess}, nil
 }
 
-// createAgreements creates one agreement per line and queues the
-// subscribing user's email.
+// createAgreements creates one agreement per line and queues one email
+// per subscribing user, naming all of that user's new agreements.
 func (o *Orders) createAgreements(ctx context.Context, r *Request, req *cxml.OrderRequest, orderID, ref string, lines []acceptedLine) (int, error) {
+	if len(lines) == 0 {
+		return 0, nil
+	}
 	usagePO := strings.TrimSpace(cxml.ExtrinsicValue(req.Extrinsics, "UsagePONumber"))
 	contactEmail, contactName := "", ""
 	for _, c := range req.Contacts {
@@ -309,31 +415,94 @@ func (o *Orders) createAgreements(ctx context.Context, r *Request, req *cxml.Ord
 			break
 		}
 	}
+	ins := make([]invoicing.NewAgreement, 0, len(lines))
 	for _, l := range lines {
 		u := l.session.User()
 		email, name := u.Email, u.DisplayName()
 		if email == "" {
 			email, name = contactEmail, contactName
 		}
-		a, err := o.Agreements.Create(ctx, r.Tx, invoicing.NewAgreement{
+		ins = append(ins, invoicing.NewAgreement{
 			OrganizationID: r.Conn.OrganizationID, ConnectionID: r.Conn.ID, OrderRef: ref, OrderID: orderID,
 			LineNumber: l.number, Offer: l.offer, Start: r.Now, PONumber: orderID, UsagePONumber: usagePO,
 			SubscriberEmail: email, SubscriberName: name,
 		})
-		if err != nil {
-			if db.IsUniqueViolation(err) {
-				return 0, errs.Wrap(errs.Conflict, err, "order %s line %d was already accepted", orderID, l.number)
-			}
+	}
+	as, err := o.Agreements.CreateMany(ctx, r.Tx, ins)
+	if err != nil {
+		if db.IsUniqueViolation(err) {
+			return 0, errs.Wrap(errs.Conflict, err, "order %s was already accepted", orderID)
+		}
+		return 0, err
+	}
+	type subscriber struct{ email, name string }
+	var who []subscriber
+	mails := map[subscriber][]int{}
+	for i, a := range as {
+		if a.SubscriberEmail == "" {
+			continue
+		}
+		k := subscriber{a.SubscriberEmail, a.SubscriberName}
+		if _, ok := mails[k]; !ok {
+			who = append(who, k)
+		}
+		mails[k] = append(mails[k], i)
+	}
+	for _, k := range who {
+		var items []AgreementMailItem
+		for _, i := range mails[k] {
+			items = append(items, AgreementMailItem{Product: lines[i].product, Offer: lines[i].offer, Agreement: as[i]})
+		}
+		if _, err := mail.Enqueue(ctx, r.Tx, r.Conn.OrganizationID, k.email, AgreementsMailSubject(items),
+			AgreementsMailBody(k.name, items, r.Conn.SystemName()), r.Now); err != nil && !errs.Is(err, errs.Invalid) {
 			return 0, err
 		}
-		if email != "" {
-			if _, err := mail.Enqueue(ctx, r.Tx, r.Conn.OrganizationID, email, AgreementMailSubject(l.product),
-				AgreementMailBody(name, l.product, l.offer, a, r.Conn.SystemName()), r.Now); err != nil && !errs.Is(err, errs.Invalid) {
-				return 0, err
-			}
+	}
+	return len(as), nil
+}
+
+// AgreementMailItem is one agreement a notification announces.
+type AgreementMailItem struct {
+	Product   *catalog.Product
+	Offer     *catalog.Offer
+	Agreement *invoicing.Agreement
+}
+
+// AgreementsMailSubject is the subject of the "your agreements exist" mail.
+func AgreementsMailSubject(items []AgreementMailItem) string {
+	if len(items) == 1 {
+		return AgreementMailSubject(items[0].Product)
+	}
+	return fmt.Sprintf("Your %d subscriptions are active", len(items))
+}
+
+// AgreementsMailBody lists the new agreements of one subscriber.
+func AgreementsMailBody(name string, items []AgreementMailItem, via string) string {
+	if len(items) == 1 {
+		return AgreementMailBody(name, items[0].Product, items[0].Offer, items[0].Agreement, via)
+	}
+	var b strings.Builder
+	greeting := "Hello"
+	if name != "" {
+		greeting += " " + name
+	}
+	fmt.Fprintf(&b, "%s,\n\nyour requests were approved", greeting)
+	if via != "" {
+		fmt.Fprintf(&b, " in %s", via)
+	}
+	fmt.Fprintf(&b, ", and these agreements have been created:\n")
+	for _, it := range items {
+		fmt.Fprintf(&b, "\n- %s by %s: agreement %s, %s, from %s", it.Product.Name, it.Product.Vendor, it.Agreement.ID,
+			it.Offer.PricingModel.Label(), it.Agreement.StartDate)
+		if it.Agreement.EndDate != "" {
+			fmt.Fprintf(&b, " to %s", it.Agreement.EndDate)
+		}
+		if it.Agreement.PONumber != "" {
+			fmt.Fprintf(&b, ", PO %s", it.Agreement.PONumber)
 		}
 	}
-	return len(lines), nil
+	b.WriteString("\n\nNo further action is needed from you.\n")
+	return b.String()
 }
 
 // AgreementMailSubject is the subject of the "your agreement exists" mail.

@@ -23,6 +23,7 @@ import (
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/exchange"
 	"github.com/cxmlgate/punchout/internal/secret"
+	"github.com/cxmlgate/punchout/invoicing"
 	"github.com/cxmlgate/punchout/organization"
 )
 
@@ -51,6 +52,7 @@ type Pages struct {
 	Connections *Connections
 	Catalog     *catalog.Store
 	Orgs        *organization.Store
+	Agreements  *invoicing.Agreements
 	Keys        *secret.Keyring
 	IDs         *cxml.PayloadIDs
 	BaseURL     string
@@ -263,7 +265,9 @@ func (p *Pages) AddToCart(c echo.Context) error {
 	}
 	offerID := c.FormValue("offer_id")
 	switch c.FormValue("action") {
-	case "request-approval", "subscribe", "":
+	case "request-approval", "":
+	case "subscribe":
+		return p.subscribe(c, sess, offerID)
 	default:
 		return p.renderError(c, errs.E(errs.Invalid, "unknown action %q", c.FormValue("action")))
 	}
@@ -293,6 +297,61 @@ func (p *Pages) RemoveFromCart(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, StartPageURL(p.BaseURL, c.Param("token"))+"/cart")
+}
+
+// subscribe creates the agreement of a free or BYOL offer at once, where
+// the connection auto-approves them: no round trip through the
+// procurement system.
+func (p *Pages) subscribe(c echo.Context, sess *Session, offerID string) error {
+	ctx := c.Request().Context()
+	conn, err := p.Connections.Get(ctx, sess.ConnectionID)
+	if err != nil {
+		return err
+	}
+	if sess.ReadOnly() {
+		return p.renderError(c, errs.E(errs.Forbidden, "this session was opened for viewing only (inspect)"))
+	}
+	prod, o, err := p.Catalog.GetOffer(ctx, nil, offerID)
+	if err != nil || !o.VisibleTo(sess.OrganizationID) {
+		return p.renderError(c, errs.E(errs.NotFound, "offer %s is not in your catalog", offerID))
+	}
+	if !conn.AutoApproveFreeBYOL || !catalog.AutoApprovable(o) {
+		return p.renderError(c, errs.E(errs.Forbidden, "%s needs approval in %s: use Request approval", prod.Name, conn.SystemName()))
+	}
+	if ok, why := catalog.Requestable(prod, o); !ok {
+		return p.renderError(c, errs.E(errs.Forbidden, "%s", why))
+	}
+	if o.Expired(p.Now()) {
+		return p.renderError(c, errs.E(errs.Expired, "this offer has expired"))
+	}
+	u := sess.User()
+	var a *invoicing.Agreement
+	err = p.DB.Transact(ctx, func(tx *sqlx.Tx) error {
+		if ok, err := p.Catalog.Allowed(ctx, tx, sess.OrganizationID, prod.ID); err != nil {
+			return err
+		} else if !ok {
+			return errs.E(errs.Forbidden, "%s is not in your organization's private marketplace", prod.Name)
+		}
+		a, err = subscribe(ctx, tx, p.Agreements, Subscription{
+			OrganizationID: sess.OrganizationID, ConnectionID: conn.ID, Source: "auto_approval", Product: prod, Offer: o,
+			Email: u.Email, Name: u.DisplayName(), Via: "",
+		}, p.Now())
+		return err
+	})
+	if err != nil {
+		return p.renderError(c, err)
+	}
+	_, _, pc, err := p.session(c)
+	if err != nil {
+		return p.renderError(c, err)
+	}
+	pc.Title = "Subscribed"
+	return p.render(c, http.StatusOK, "message", struct {
+		*pageContext
+		Heading, Message string
+	}{pc, "You are subscribed to " + prod.Name, "Your organization approves " + o.PricingModel.Label() +
+		" offers automatically, so your agreement " + a.ID + " is active now, without a request in " + conn.SystemName() +
+		". A confirmation has been sent to " + u.Email + "."})
 }
 
 type lineView struct {
@@ -442,7 +501,7 @@ func PriceText(conn *Connection, o *catalog.Offer) string {
 	case catalog.Free:
 		return "Free"
 	case catalog.BYOL:
-		return "Bring your own license"
+		return "Your own license"
 	}
 	return ""
 }

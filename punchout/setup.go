@@ -97,6 +97,7 @@ func userOf(req *cxml.PunchOutSetupRequest) User {
 // offer ID. A line that is neither is refused rather than dropped: a cart
 // must not come back smaller than it went out.
 func (s *Setup) restoreCart(ctx context.Context, r *Request, sess *Session, lines []cxml.ItemOut) error {
+	currency := ""
 	for i, line := range lines {
 		offerID, revision := line.ItemID.SupplierPartID, 0
 		if q, err := DecodeQuote(s.Keys, line.ItemID.SupplierPartAuxiliaryID); err == nil {
@@ -109,6 +110,12 @@ func (s *Setup) restoreCart(ctx context.Context, r *Request, sess *Session, line
 		}
 		if revision == 0 {
 			revision = o.Revision
+		}
+		if currency == "" {
+			currency = o.Currency
+		} else if o.Currency != currency {
+			return errs.E(errs.Invalid, "line %d of the cart is in %s and the lines before it in %s; a cart has one currency, so split it in %s and reopen each part",
+				lineNo(line, i), o.Currency, currency, r.Conn.SystemName())
 		}
 		src := ""
 		if line.Source != nil {

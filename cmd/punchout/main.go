@@ -13,12 +13,17 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/alecthomas/kong"
 
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/internal/app"
 	"github.com/cxmlgate/punchout/internal/db"
+	"github.com/cxmlgate/punchout/invoicing"
 )
 
 func main() {
@@ -64,6 +69,48 @@ type cli struct {
 	Serve   serveCmd   `cmd:"" help:"Run the HTTP server (migrates the database first)."`
 	Migrate migrateCmd `cmd:"" help:"Apply pending database migrations and exit."`
 	Catalog catalogCmd `cmd:"" help:"Manage the catalog."`
+	Bill    billCmd    `cmd:"" help:"Run billing up to and including a day (idempotent)."`
+}
+
+type billCmd struct {
+	DBFlag
+	Through string `name:"through" required:"" help:"Last day to bill, YYYY-MM-DD."`
+}
+
+func (b *billCmd) Run(ctx context.Context, g *globals) error {
+	through, err := time.Parse(time.DateOnly, b.Through)
+	if err != nil {
+		return fmt.Errorf("--through %q: must be a date YYYY-MM-DD", b.Through)
+	}
+	d, err := db.Open(ctx, b.DB)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	billing := &invoicing.Billing{DB: d, POs: invoicing.NewPurchaseOrders(d), Now: time.Now}
+	// A progress bar on a terminal; nothing when output is redirected.
+	if f, ok := g.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		var bar *progressbar.ProgressBar
+		stage := ""
+		billing.Progress = func(s string, done, total int) {
+			if s != stage || bar == nil {
+				if bar != nil {
+					_ = bar.Finish()
+				}
+				stage = s
+				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription(s),
+					progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+			}
+			_ = bar.Set(done)
+		}
+	}
+	res, err := billing.Run(ctx, through)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "billed through %s: %d out-of-cycle invoices, %d monthly invoices, %d notifications\n",
+		res.Through, res.OutOfCycle, res.Monthly, res.Notifications)
+	return nil
 }
 
 type catalogCmd struct {

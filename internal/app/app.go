@@ -69,6 +69,7 @@ type App struct {
 	Catalog       *catalog.Store
 	POs           *invoicing.PurchaseOrders
 	Agreements    *invoicing.Agreements
+	Billing       *invoicing.Billing
 	Connections   *punchout.Connections
 	Sessions      *punchout.Sessions
 	Endpoint      *punchout.Endpoint
@@ -112,12 +113,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Catalog = catalog.NewStore(d)
 	a.POs = invoicing.NewPurchaseOrders(d)
 	a.Agreements = invoicing.NewAgreements(d, a.POs)
+	a.Billing = &invoicing.Billing{DB: d, POs: a.POs, Now: time.Now}
 	a.Connections = punchout.NewConnections(d, keys)
 	a.Sessions = punchout.NewSessions(d, cfg.SessionTTL)
 	a.Endpoint = punchout.NewEndpoint(d, a.Connections, a.IDs, cxml.Limits{MaxBytes: cfg.MaxBodyBytes}, cfg.BaseURL+"/cxml", log)
 	setup := &punchout.Setup{Sessions: a.Sessions, Catalog: a.Catalog, Keys: keys, BaseURL: cfg.BaseURL}
 	a.Endpoint.Handle("PunchOutSetupRequest", setup.Handle)
-	orders := &punchout.Orders{Sessions: a.Sessions, Catalog: a.Catalog, Agreements: a.Agreements, Keys: keys, BaseURL: cfg.BaseURL}
+	orders := &punchout.Orders{DB: d, Sessions: a.Sessions, Catalog: a.Catalog, Agreements: a.Agreements, Keys: keys, BaseURL: cfg.BaseURL}
+	a.Endpoint.Prepare("OrderRequest", orders.Prepare)
 	a.Endpoint.Handle("OrderRequest", orders.Handle)
 	if cfg.Demo {
 		if a.Config.AdminToken == "" {

@@ -36,11 +36,12 @@ func DemoConnections() []punchout.Connection {
 		},
 		{
 			ID: DemoAribaID, OrganizationID: DemoOrganizationID, Name: "Demo Corp SAP Ariba", System: punchout.Ariba,
-			BuyerCredential:    punchout.Credential{Domain: "NetworkId", Identity: "AN01000000001-T"},
-			SupplierCredential: punchout.Credential{Domain: "NetworkId", Identity: "AN01000000002-T"},
-			SenderCredential:   punchout.Credential{Domain: "AribaNetworkUserId", Identity: "sysadmin@ariba.com"},
-			SharedSecret:       DemoAribaSecret,
-			FormPostField:      punchout.FieldBase64,
+			BuyerCredential:     punchout.Credential{Domain: "NetworkId", Identity: "AN01000000001-T"},
+			SupplierCredential:  punchout.Credential{Domain: "NetworkId", Identity: "AN01000000002-T"},
+			SenderCredential:    punchout.Credential{Domain: "AribaNetworkUserId", Identity: "sysadmin@ariba.com"},
+			SharedSecret:        DemoAribaSecret,
+			FormPostField:       punchout.FieldBase64,
+			AutoApproveFreeBYOL: true,
 		},
 	}
 }

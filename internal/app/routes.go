@@ -2,6 +2,8 @@ package app
 
 import (
 	"net/http"
+
+	apidoc "github.com/cxmlgate/punchout/api"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,11 +23,12 @@ func (a *App) routes() {
 	e := a.Echo
 	orgs := &organization.HTTP{Store: a.Organizations}
 	cat := &catalog.HTTP{Store: a.Catalog}
-	inv := &invoicing.HTTP{POs: a.POs, Agreements: a.Agreements}
+	inv := &invoicing.HTTP{POs: a.POs, Agreements: a.Agreements, Billing: a.Billing}
 	pages := &punchout.Pages{
 		DB: a.DB, Sessions: a.Sessions, Connections: a.Connections, Catalog: a.Catalog, Orgs: a.Organizations,
-		Keys: a.Keys, IDs: a.IDs, BaseURL: a.Config.BaseURL, Log: a.Log, Now: time.Now,
+		Agreements: a.Agreements, Keys: a.Keys, IDs: a.IDs, BaseURL: a.Config.BaseURL, Log: a.Log, Now: time.Now,
 	}
+	checkout := &punchout.CheckoutHTTP{DB: a.DB, Orgs: a.Organizations, Catalog: a.Catalog, Agreements: a.Agreements, Now: time.Now}
 	po := &punchout.HTTP{Endpoint: a.Endpoint, Connections: a.Connections, MaxBytes: a.Config.MaxBodyBytes, Metrics: a.Metrics}
 
 	// Operations.
@@ -44,7 +47,8 @@ func (a *App) routes() {
 	e.POST("/punchout/s/:token/cart/remove", pages.RemoveFromCart)
 	e.POST("/punchout/s/:token/checkout", pages.Checkout)
 
-	// Admin API.
+	// Admin API, described by api/openapi.yaml.
+	e.GET("/api/v1/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", apidoc.OpenAPI) })
 	api := e.Group("/api/v1", web.BearerAuth(a.Config.AdminToken))
 	api.POST("/organizations", orgs.Create)
 	api.GET("/organizations", orgs.List)
@@ -68,6 +72,10 @@ func (a *App) routes() {
 	api.PATCH("/agreements/:id", inv.PatchAgreement)
 	api.GET("/agreements/:id/charges", inv.AgreementCharges)
 	api.GET("/outbox", a.listOutbox)
+	api.POST("/subscriptions", checkout.Subscribe)
+	api.POST("/usage", inv.PostUsage)
+	api.GET("/invoices", inv.ListInvoices)
+	api.POST("/billing/run", inv.RunBilling)
 }
 
 // listOutbox answers GET /api/v1/outbox?organization_id=&status=: mail

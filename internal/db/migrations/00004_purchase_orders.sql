@@ -15,7 +15,7 @@ CREATE TABLE purchase_orders (
     created_at        TIMESTAMPTZ NOT NULL,
     updated_at        TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (organization_id, po_number)
-);
+) /* WITHOUT ROWID */;
 
 CREATE TABLE po_contacts (
     organization_id  TEXT NOT NULL,
@@ -25,10 +25,10 @@ CREATE TABLE po_contacts (
     email            TEXT NOT NULL,
     PRIMARY KEY (organization_id, po_number, position),
     FOREIGN KEY (organization_id, po_number) REFERENCES purchase_orders (organization_id, po_number) ON DELETE CASCADE
-);
+) /* WITHOUT ROWID */;
 
 CREATE TABLE po_line_items (
-    id               TEXT PRIMARY KEY,
+    id               TEXT NOT NULL,
     organization_id  TEXT NOT NULL,
     po_number        TEXT NOT NULL,
     type             TEXT NOT NULL CHECK (type IN ('all', 'monthly_usage', 'subscription', 'marketplace_transaction', 'marketplace_blanket_usage')),
@@ -44,9 +44,9 @@ CREATE TABLE po_line_items (
     agreement_id     TEXT,
     note             TEXT NOT NULL DEFAULT '',
     created_at       TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (organization_id, po_number, id),
     FOREIGN KEY (organization_id, po_number) REFERENCES purchase_orders (organization_id, po_number) ON DELETE CASCADE
-);
-CREATE INDEX po_line_items_po ON po_line_items (organization_id, po_number);
+) /* WITHOUT ROWID */;
 
 -- +goose Down
 DROP TABLE po_line_items;

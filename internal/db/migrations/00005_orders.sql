@@ -16,11 +16,11 @@ CREATE TABLE orders (
     revises          TEXT REFERENCES orders (id),
     order_date       TIMESTAMPTZ NOT NULL,
     created_at       TIMESTAMPTZ NOT NULL
-);
+) /* WITHOUT ROWID */;
 -- One original order per orderID and connection: two identical orders
 -- posted at once create one set of agreements.
 CREATE UNIQUE INDEX orders_new ON orders (connection_id, order_id) WHERE type = 'new';
-CREATE INDEX orders_order_id ON orders (organization_id, order_id);
+CREATE INDEX orders_order_id ON orders (connection_id, order_id);
 
 CREATE TABLE agreements (
     id                    TEXT PRIMARY KEY,
@@ -45,12 +45,15 @@ CREATE TABLE agreements (
     created_at            TIMESTAMPTZ NOT NULL,
     updated_at            TIMESTAMPTZ NOT NULL,
     cancelled_at          TIMESTAMPTZ
-);
-CREATE UNIQUE INDEX agreements_line ON agreements (order_ref, line_number);
+) /* WITHOUT ROWID */;
+-- Few indexes: each is one more B-tree page every order writes. An
+-- order's agreements are unique through orders_new.
 CREATE INDEX agreements_org_po ON agreements (organization_id, po_number);
 
+-- A charge is found by its agreement and sequence (the primary key); its
+-- id, unique by construction, names it in the API.
 CREATE TABLE charges (
-    id            TEXT PRIMARY KEY,
+    id            TEXT NOT NULL,
     agreement_id  TEXT NOT NULL REFERENCES agreements (id),
     sequence      INTEGER NOT NULL,
     kind          TEXT NOT NULL CHECK (kind IN ('upfront', 'installment', 'annual', 'usage')),
@@ -63,9 +66,9 @@ CREATE TABLE charges (
     unit_price    TEXT NOT NULL DEFAULT '',
     status        TEXT NOT NULL CHECK (status IN ('scheduled', 'invoiced', 'cancelled')),
     invoice_id    TEXT,
-    created_at    TIMESTAMPTZ NOT NULL
-);
-CREATE UNIQUE INDEX charges_sequence ON charges (agreement_id, sequence);
+    created_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (agreement_id, sequence)
+) /* WITHOUT ROWID */;
 
 CREATE TABLE outbox_mail (
     id               TEXT PRIMARY KEY,
@@ -83,7 +86,7 @@ CREATE TABLE outbox_mail (
     last_error       TEXT NOT NULL DEFAULT '',
     created_at       TIMESTAMPTZ NOT NULL,
     sent_at          TIMESTAMPTZ
-);
+) /* WITHOUT ROWID */;
 CREATE INDEX outbox_mail_due ON outbox_mail (status, next_attempt_at);
 
 -- +goose Down
