@@ -6,6 +6,9 @@ PKGS     ?= ./...
 # The official cXML DTDs every emitted document is validated against.
 CXML_DTD_DIR ?= $(abspath $(CURDIR)/../shared/conformance/dtd)
 export CXML_DTD_DIR
+# The real-world samples the cxml tests read sit beside the DTDs.
+CXML_CONFORMANCE_DIR ?= $(abspath $(CXML_DTD_DIR)/..)
+export CXML_CONFORMANCE_DIR
 export CGO_ENABLED = 1
 
 FUZZTIME ?= 10s
@@ -45,5 +48,5 @@ fuzz-smoke:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$$(grep -rlE "^func $$t\(" --include='*_test.go' . | head -1 | xargs dirname); \
 		echo "fuzz $$t in $$pkg"; \
-		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s $$pkg || exit 1; \
 	done

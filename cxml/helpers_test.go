@@ -20,7 +20,12 @@ func samplesDir(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(envConformanceDir)
 	if base == "" {
-		base = filepath.Join("..", "..", "shared", "conformance")
+		// The DTDs' folder sits in the conformance folder; CI sets it.
+		if dtd := os.Getenv("CXML_DTD_DIR"); dtd != "" {
+			base = filepath.Dir(filepath.Clean(dtd))
+		} else {
+			base = filepath.Join("..", "..", "shared", "conformance")
+		}
 	}
 	dir := filepath.Join(base, "samples")
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {

@@ -53,11 +53,14 @@ func TestServeDemoAndShutDown(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			addr := freeAddr(t)
+			// dsn may skip the test; it must run here, not in the server's
+			// goroutine.
+			db := dsn(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			var stderr syncBuffer
 			done := make(chan error, 1)
 			go func() {
-				done <- run(ctx, []string{"serve", "--demo", "--addr", addr, "--db", dsn(t), "--key-file", filepath.Join(dir, "k")}, &bytes.Buffer{}, &stderr)
+				done <- run(ctx, []string{"serve", "--demo", "--addr", addr, "--db", db, "--key-file", filepath.Join(dir, "k")}, &bytes.Buffer{}, &stderr)
 			}()
 			require.Eventually(t, func() bool {
 				resp, err := http.Get("http://" + addr + "/readyz")
