@@ -40,7 +40,8 @@ tidy-check:
 # Benchmarks print each result as a ratio to a baseline measured in the
 # same run (scripts/benchratio.go).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./cxml ./punchout | tee /tmp/punchout-bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./cxml | tee /tmp/punchout-bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 -benchtime 2s ./punchout | tee -a /tmp/punchout-bench.txt
 	$(GO) run ./scripts/benchratio /tmp/punchout-bench.txt
 
 # Each fuzz target for FUZZTIME.

@@ -4,6 +4,8 @@
 // fails loudly instead of printing a number nobody reads.
 //
 // Usage: benchratio FILE...
+//
+// A benchmark run several times (-count) counts with its median.
 package main
 
 import (
@@ -11,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -63,7 +66,9 @@ func rules() []rule {
 var lineRe = regexp.MustCompile(`^Benchmark(\S+?)(-\d+)?\s+\d+\s+([\d.]+) ns/op`)
 
 func main() {
-	results := map[string]float64{}
+	// Each benchmark may have run several times (-count): its figure is the
+	// median, which one noisy run cannot move.
+	samples := map[string][]float64{}
 	for _, f := range os.Args[1:] {
 		fh, err := os.Open(f)
 		if err != nil {
@@ -74,10 +79,15 @@ func main() {
 		for sc.Scan() {
 			if m := lineRe.FindStringSubmatch(sc.Text()); m != nil {
 				v, _ := strconv.ParseFloat(m[3], 64)
-				results[m[1]] = v
+				samples[m[1]] = append(samples[m[1]], v)
 			}
 		}
 		fh.Close()
+	}
+	results := map[string]float64{}
+	for name, vs := range samples {
+		sort.Float64s(vs)
+		results[name] = vs[len(vs)/2]
 	}
 	failed := false
 	group := ""
