@@ -35,6 +35,8 @@ type Invoice struct {
 	Currency         string    `db:"currency" json:"currency"`
 	DeliveryStatus   string    `db:"delivery_status" json:"-"`
 	DeliveryAttempts int       `db:"delivery_attempts" json:"-"`
+	PayloadID        string    `db:"payload_id" json:"payload_id,omitempty"`
+	LastError        string    `db:"last_error" json:"-"`
 	CreatedAt        time.Time `db:"created_at" json:"created_at"`
 }
 
@@ -46,6 +48,10 @@ type Billing struct {
 	DB  *db.DB
 	POs *PurchaseOrders
 	Now func() time.Time
+	// IDs and Parties make the cXML invoices of e-invoicing connections;
+	// without Parties, no cXML invoice is made.
+	IDs     *cxml.PayloadIDs
+	Parties Parties
 	// Progress, when set, is told how far a run is.
 	Progress func(stage string, done, total int)
 }
@@ -88,28 +94,31 @@ func (b *Billing) Run(ctx context.Context, through time.Time) (*RunResult, error
 }
 
 type dueCharge struct {
-	AgreementID    string  `db:"agreement_id"`
-	Sequence       int     `db:"sequence"`
-	Kind           string  `db:"kind"`
-	DueDate        string  `db:"due_date"`
-	Amount         string  `db:"amount"`
-	Currency       string  `db:"currency"`
-	OrganizationID string  `db:"organization_id"`
-	ConnectionID   *string `db:"connection_id"`
-	PONumber       string  `db:"po_number"`
-	OfferID        string  `db:"offer_id"`
-	PricingModel   string  `db:"pricing_model"`
-	StartDate      string  `db:"start_date"`
-	EndDate        string  `db:"end_date"`
-	EInvoice       bool    `db:"einvoice_enabled"`
+	AgreementID    string    `db:"agreement_id"`
+	Sequence       int       `db:"sequence"`
+	Kind           string    `db:"kind"`
+	DueDate        string    `db:"due_date"`
+	Amount         string    `db:"amount"`
+	Currency       string    `db:"currency"`
+	OrganizationID string    `db:"organization_id"`
+	ConnectionID   *string   `db:"connection_id"`
+	PONumber       string    `db:"po_number"`
+	OfferID        string    `db:"offer_id"`
+	PricingModel   string    `db:"pricing_model"`
+	StartDate      string    `db:"start_date"`
+	EndDate        string    `db:"end_date"`
+	EInvoice       bool      `db:"einvoice_enabled"`
+	LineNumber     int       `db:"line_number"`
+	OrderDate      time.Time `db:"order_date"`
 }
 
 func (b *Billing) outOfCycle(ctx context.Context, through string) (int, error) {
 	var due []dueCharge
 	err := b.DB.R.SelectContext(ctx, &due, b.DB.Rebind(`SELECT c.agreement_id, c.sequence, c.kind, c.due_date, c.amount, c.currency,
 		a.organization_id, a.connection_id, a.po_number, a.offer_id, a.pricing_model, a.start_date, a.end_date,
-		COALESCE(k.einvoice_enabled, FALSE) AS einvoice_enabled
-		FROM charges c JOIN agreements a ON a.id = c.agreement_id LEFT JOIN connections k ON k.id = a.connection_id
+		COALESCE(k.einvoice_enabled, FALSE) AS einvoice_enabled, a.line_number, o.order_date
+		FROM charges c JOIN agreements a ON a.id = c.agreement_id JOIN orders o ON o.id = a.order_ref
+		LEFT JOIN connections k ON k.id = a.connection_id
 		WHERE c.fee = 'fixed' AND c.status = 'scheduled' AND c.due_date <= ? AND a.status = 'active'
 		ORDER BY c.due_date, c.agreement_id, c.sequence`), through)
 	if err != nil {
@@ -153,9 +162,7 @@ func (b *Billing) billCharge(ctx context.Context, c dueCharge) (bool, error) {
 		if inv.PeriodEnd == "" {
 			inv.PeriodEnd = inv.PeriodStart
 		}
-		if c.EInvoice {
-			inv.DeliveryStatus = "pending"
-		}
+
 		if c.PONumber != "" {
 			var r poRow
 			err := sqlx.GetContext(ctx, tx, &r, tx.Rebind(`SELECT `+poColumns+` FROM purchase_orders WHERE organization_id = ? AND po_number = ?`), c.OrganizationID, c.PONumber)
@@ -184,6 +191,26 @@ func (b *Billing) billCharge(ctx context.Context, c dueCharge) (bool, error) {
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE charges SET status = 'invoiced', invoice_id = ? WHERE agreement_id = ? AND sequence = ?`),
 			inv.ID, c.AgreementID, c.Sequence); err != nil {
 			return err
+		}
+		// Connections that accept cXML invoices get this one as an
+		// InvoiceDetailRequest, fixed now so every retry sends the same
+		// bytes. Without a PO it cannot be PO-backed, so it is not sent.
+		if c.EInvoice && c.ConnectionID != nil && b.Parties != nil {
+			status, doc, payloadID, note := "not_applicable", []byte(nil), "", "no PO on the invoice: not sent as cXML; reactivate the PO and regenerate"
+			if inv.PONumber != "" {
+				party, err := b.Parties.InvoiceParty(ctx, *c.ConnectionID)
+				if err != nil {
+					return err
+				}
+				if doc, payloadID, err = buildInvoiceDetail(b.IDs, party, inv, c, c.OrderDate, c.LineNumber, now); err != nil {
+					return err
+				}
+				status, note = "pending", ""
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET delivery_status = ?, document = ?, payload_id = ?, next_attempt_at = ?, last_error = ? WHERE id = ?`),
+				status, doc, payloadID, now, note, inv.ID); err != nil {
+				return err
+			}
 		}
 		if c.Kind == ChargeInstallment && inv.PONumber != "" {
 			amount, _ := decimal.NewFromString(c.Amount)
@@ -620,7 +647,7 @@ func (b *Billing) expiryNotices(ctx context.Context, through time.Time) (int, er
 
 // ListInvoices returns invoices of an organization and/or agreement.
 func (b *Billing) ListInvoices(ctx context.Context, orgID, agreementID string) ([]Invoice, error) {
-	q := `SELECT ` + invoiceColumns + ` FROM invoices WHERE 1 = 1`
+	q := `SELECT ` + invoiceColumns + `, payload_id, last_error FROM invoices WHERE 1 = 1`
 	var args []any
 	if orgID != "" {
 		q += ` AND organization_id = ?`

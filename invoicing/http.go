@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/web"
 )
@@ -171,8 +172,9 @@ func (h *HTTP) PostUsage(c echo.Context) error {
 type invoiceJSON struct {
 	Invoice
 	Delivery struct {
-		Status   string `json:"status"`
-		Attempts int    `json:"attempts"`
+		Status    string `json:"status"`
+		Attempts  int    `json:"attempts"`
+		LastError string `json:"last_error,omitempty"`
 	} `json:"delivery"`
 }
 
@@ -189,7 +191,7 @@ func (h *HTTP) ListInvoices(c echo.Context) error {
 	out := make([]invoiceJSON, 0, len(list))
 	for _, inv := range list {
 		j := invoiceJSON{Invoice: inv}
-		j.Delivery.Status, j.Delivery.Attempts = inv.DeliveryStatus, inv.DeliveryAttempts
+		j.Delivery.Status, j.Delivery.Attempts, j.Delivery.LastError = inv.DeliveryStatus, inv.DeliveryAttempts, inv.LastError
 		out = append(out, j)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"invoices": out})
@@ -212,4 +214,38 @@ func (h *HTTP) RunBilling(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, res)
+}
+
+// InvoiceCXML answers GET /api/v1/invoices/{id}/cxml: the
+// InvoiceDetailRequest exactly as sent, but for the shared secret, which
+// is never stored.
+func (h *HTTP) InvoiceCXML(c echo.Context) error {
+	var doc []byte
+	err := h.Billing.DB.R.GetContext(c.Request().Context(), &doc, h.Billing.DB.Rebind(`SELECT document FROM invoices WHERE id = ?`), c.Param("id"))
+	if db.IsNoRows(err) {
+		return errs.E(errs.NotFound, "invoice %s not found", c.Param("id"))
+	}
+	if err != nil {
+		return err
+	}
+	if len(doc) == 0 {
+		return errs.E(errs.NotFound, "invoice %s has no cXML document: its connection takes no cXML invoices, or it carries no PO", c.Param("id"))
+	}
+	return c.Blob(http.StatusOK, "text/xml; charset=UTF-8", doc)
+}
+
+// ResendInvoice answers POST /api/v1/invoices/{id}/resend: an operator
+// puts a failed (or delivered) cXML invoice back in the queue; the same
+// document is sent again.
+func (h *HTTP) ResendInvoice(c echo.Context) error {
+	ctx := c.Request().Context()
+	res, err := h.Billing.DB.W.ExecContext(ctx, h.Billing.DB.Rebind(`UPDATE invoices SET delivery_status = 'pending', next_attempt_at = ?, lease_until = NULL
+		WHERE id = ? AND document IS NOT NULL AND delivery_status IN ('failed', 'delivered', 'pending')`), h.Billing.Now().UTC(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errs.E(errs.NotFound, "invoice %s has no cXML document to resend", c.Param("id"))
+	}
+	return c.JSON(http.StatusAccepted, map[string]string{"id": c.Param("id"), "delivery": "pending"})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/id"
 	"github.com/cxmlgate/punchout/internal/secret"
+	"github.com/cxmlgate/punchout/invoicing"
 	"github.com/cxmlgate/punchout/organization"
 )
 
@@ -375,6 +376,28 @@ func (s *Connections) EInvoiceSecret(ctx context.Context, connID string) (string
 		return "", errs.E(errs.Invalid, "connection %s has no e-invoicing secret", connID)
 	}
 	return s.keys.Decrypt(enc)
+}
+
+// InvoiceParty gives billing what a connection's cXML invoices need, with
+// the e-invoicing secret decrypted (it is never stored in plain text).
+func (s *Connections) InvoiceParty(ctx context.Context, connID string) (invoicing.InvoiceParty, error) {
+	c, err := s.Get(ctx, connID)
+	if err != nil {
+		return invoicing.InvoiceParty{}, err
+	}
+	p := invoicing.InvoiceParty{
+		Enabled:  c.EInvoice.Enabled,
+		Endpoint: c.EInvoice.Endpoint,
+		From:     cxml.Credential{Domain: c.SupplierCredential.Domain, Identity: c.SupplierCredential.Identity},
+		To:       cxml.Credential{Domain: c.BuyerCredential.Domain, Identity: c.BuyerCredential.Identity},
+		Sender:   cxml.Credential{Domain: c.SupplierCredential.Domain, Identity: c.SupplierCredential.Identity},
+	}
+	if c.EInvoice.HasSecret {
+		if p.Secret, err = s.EInvoiceSecret(ctx, connID); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
 }
 
 // unauthorized is the one answer to every authentication failure: it does

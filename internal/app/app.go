@@ -47,6 +47,9 @@ type Config struct {
 	// in the outbox.
 	SMTPAddr string
 	MailFrom string
+	// NoWorkers keeps StartWorkers from starting anything, for tests that
+	// drive the workers step by step.
+	NoWorkers bool
 }
 
 // Defaults.
@@ -113,9 +116,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Catalog = catalog.NewStore(d)
 	a.POs = invoicing.NewPurchaseOrders(d)
 	a.Agreements = invoicing.NewAgreements(d, a.POs)
-	a.Billing = &invoicing.Billing{DB: d, POs: a.POs, Now: time.Now}
 	a.Connections = punchout.NewConnections(d, keys)
 	a.Sessions = punchout.NewSessions(d, cfg.SessionTTL)
+	a.Billing = &invoicing.Billing{DB: d, POs: a.POs, Now: time.Now, IDs: a.IDs, Parties: a.Connections}
 	a.Endpoint = punchout.NewEndpoint(d, a.Connections, a.IDs, cxml.Limits{MaxBytes: cfg.MaxBodyBytes}, cfg.BaseURL+"/cxml", log)
 	setup := &punchout.Setup{Sessions: a.Sessions, Catalog: a.Catalog, Keys: keys, BaseURL: cfg.BaseURL}
 	a.Endpoint.Handle("PunchOutSetupRequest", setup.Handle)
@@ -177,9 +180,18 @@ func baseURL(base, addr string) (string, error) {
 	return "http://" + net.JoinHostPort(host, port), nil
 }
 
-// StartWorkers runs the background workers (the mail sender) until ctx
+// StartWorkers runs the background workers (mail, invoice delivery) until ctx
 // is done; the returned func waits for them to stop.
 func (a *App) StartWorkers(ctx context.Context) (wait func()) {
+	if a.Config.NoWorkers {
+		return func() {}
+	}
+	waitDeliverer := a.startDeliverer(ctx)
+	waitMail := a.startMail(ctx)
+	return func() { waitDeliverer(); waitMail() }
+}
+
+func (a *App) startMail(ctx context.Context) (wait func()) {
 	done := make(chan struct{})
 	if a.Config.SMTPAddr == "" {
 		a.Log.Info("no SMTP server configured: mail stays in the outbox (GET /api/v1/outbox)")
@@ -190,6 +202,17 @@ func (a *App) StartWorkers(ctx context.Context) (wait func()) {
 	go func() {
 		defer close(done)
 		s.Run(ctx)
+	}()
+	return func() { <-done }
+}
+
+// startDeliverer runs the cXML invoice deliverer until ctx is done.
+func (a *App) startDeliverer(ctx context.Context) (wait func()) {
+	done := make(chan struct{})
+	d := &invoicing.Deliverer{DB: a.DB, Parties: a.Connections, Log: a.Log}
+	go func() {
+		defer close(done)
+		d.Run(ctx, time.Second)
 	}()
 	return func() { <-done }
 }

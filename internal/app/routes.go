@@ -75,6 +75,8 @@ func (a *App) routes() {
 	api.POST("/subscriptions", checkout.Subscribe)
 	api.POST("/usage", inv.PostUsage)
 	api.GET("/invoices", inv.ListInvoices)
+	api.GET("/invoices/:id/cxml", inv.InvoiceCXML)
+	api.POST("/invoices/:id/resend", inv.ResendInvoice)
 	api.POST("/billing/run", inv.RunBilling)
 }
 

@@ -1,0 +1,249 @@
+package invoicing
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/shopspring/decimal"
+
+	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/db"
+	"github.com/cxmlgate/punchout/internal/errs"
+	"github.com/cxmlgate/punchout/internal/mail"
+)
+
+// InvoiceParty is what a connection's cXML invoices need: where they go
+// and the credentials of their header (From is us, the supplier; To the
+// buyer; Sender us, with the shared secret the buyer gave us).
+type InvoiceParty struct {
+	Enabled  bool
+	Endpoint string
+	From     cxml.Credential
+	To       cxml.Credential
+	Sender   cxml.Credential
+	Secret   string
+}
+
+// Parties looks up a connection's invoice party. The punchout package,
+// which owns connections and their encrypted secrets, implements it; the
+// composition root wires it in.
+type Parties interface {
+	InvoiceParty(ctx context.Context, connectionID string) (InvoiceParty, error)
+}
+
+// secretMarker stands for the shared secret in a stored document: the
+// secret is put in when the document is sent, so it is never stored.
+const secretMarker = cxml.Redacted
+
+// buildInvoiceDetail writes the InvoiceDetailRequest of an out-of-cycle
+// invoice against its PO, the way Coupa reads it: the PO number in
+// OrderReference@orderID and in DocumentReference@payloadID, one service
+// line (an amount, not a quantity) per charge with its period.
+func buildInvoiceDetail(ids *cxml.PayloadIDs, party InvoiceParty, inv *Invoice, c dueCharge, orderDate time.Time, lineNumber int, now time.Time) ([]byte, string, error) {
+	amount, err := decimal.NewFromString(inv.Total)
+	if err != nil {
+		return nil, "", err
+	}
+	money := cxml.NewMoney(amount, inv.Currency)
+	zero := cxml.NewMoney(decimal.Zero, inv.Currency)
+	start, _ := time.Parse(time.DateOnly, inv.PeriodStart)
+	end, _ := time.Parse(time.DateOnly, inv.PeriodEnd)
+	invoiceDate, _ := time.Parse(time.DateOnly, inv.InvoiceDate)
+	period := &cxml.Period{Start: cxml.Timestamp{Time: start, Valid: true, Zoned: true}, End: cxml.Timestamp{Time: end, Valid: true, Zoned: true}}
+	noTax := cxml.Tax{Money: zero, Description: cxml.Description{Lang: "en-US", Text: "No tax charged by the marketplace"}}
+	sender := party.Sender
+	sender.SharedSecret = secretMarker
+	body := &cxml.InvoiceDetailRequest{
+		Header: cxml.InvoiceDetailRequestHeader{
+			InvoiceID: inv.ID, Purpose: cxml.InvoiceStandard, Operation: "new",
+			InvoiceDate:  cxml.Timestamp{Time: invoiceDate, Valid: true, Zoned: true},
+			PaymentTerms: []cxml.PaymentTerm{{PayInNumberOfDays: 30}},
+			Period:       period,
+		},
+		Orders: []cxml.InvoiceDetailOrder{{
+			OrderReference: &cxml.OrderReference{OrderID: inv.PONumber, OrderDate: cxml.Timestamp{Time: orderDate, Valid: true, Zoned: true}, DocumentReference: inv.PONumber},
+			ServiceItems: []cxml.InvoiceDetailServiceItem{{
+				InvoiceLineNumber: 1,
+				Reference: cxml.InvoiceItemReference{
+					LineNumber:      lineNumber,
+					ItemID:          &cxml.ItemID{SupplierPartID: c.OfferID},
+					Description:     &cxml.Description{Lang: "en-US", Text: chargeDescription(c)},
+					Classifications: []cxml.Classification{{Domain: "UNSPSC", Value: "43232300"}},
+				},
+				SubtotalAmount: money,
+				Period:         period,
+			}},
+		}},
+		Summary: cxml.InvoiceDetailSummary{SubtotalAmount: money, Tax: noTax, NetAmount: money, DueAmount: &money},
+	}
+	doc := &cxml.Document{
+		PayloadID: ids.New(),
+		Timestamp: cxml.Timestamp{Time: now, Valid: true, Zoned: true},
+		Header: &cxml.Header{
+			From:   cxml.Party{Credentials: []cxml.Credential{party.From}},
+			To:     cxml.Party{Credentials: []cxml.Credential{party.To}},
+			Sender: cxml.Sender{Credentials: []cxml.Credential{sender}},
+		},
+		Request: &cxml.Request{Body: body},
+	}
+	b, err := cxml.Marshal(doc)
+	return b, doc.PayloadID, err
+}
+
+// Deliverer posts pending cXML invoices to their connection's endpoint:
+// transport errors, HTTP 5xx and cXML 5xx are retried with backoff and
+// jitter; a cXML 4xx parks the invoice as failed with the buyer's status
+// text, until an operator resends it. Each attempt claims the invoice
+// under a lease, so two deliverers never send it at once.
+type Deliverer struct {
+	DB          dbLike
+	Parties     Parties
+	Client      *http.Client
+	Log         *slog.Logger
+	Now         func() time.Time
+	Lease       time.Duration
+	MaxAttempts int
+	// Backoff is the wait before the next attempt (default mail.Backoff:
+	// exponential with jitter).
+	Backoff func(attempt int) time.Duration
+}
+
+type dbLike interface {
+	Transact(ctx context.Context, fn func(tx *sqlx.Tx) error) error
+}
+
+func (d *Deliverer) defaults() {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Lease == 0 {
+		d.Lease = 2 * time.Minute
+	}
+	if d.MaxAttempts == 0 {
+		d.MaxAttempts = 12
+	}
+	if d.Client == nil {
+		d.Client = &http.Client{Timeout: 60 * time.Second}
+	}
+	if d.Backoff == nil {
+		d.Backoff = mail.Backoff
+	}
+}
+
+// Run delivers until ctx is done.
+func (d *Deliverer) Run(ctx context.Context, poll time.Duration) {
+	d.defaults()
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		for {
+			ok, err := d.DeliverOne(ctx)
+			if err != nil && ctx.Err() == nil {
+				d.Log.Error("invoice delivery", "err", err)
+			}
+			if !ok || ctx.Err() != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// DeliverOne makes one delivery attempt of one due invoice, and reports
+// whether there was one.
+func (d *Deliverer) DeliverOne(ctx context.Context) (bool, error) {
+	d.defaults()
+	now := d.Now().UTC()
+	var inv struct {
+		ID           string  `db:"id"`
+		ConnectionID *string `db:"connection_id"`
+		Document     []byte  `db:"document"`
+		Attempts     int     `db:"delivery_attempts"`
+	}
+	err := d.DB.Transact(ctx, func(tx *sqlx.Tx) error {
+		return tx.GetContext(ctx, &inv, tx.Rebind(`UPDATE invoices SET lease_until = ?, delivery_attempts = delivery_attempts + 1
+			WHERE id = (SELECT id FROM invoices WHERE delivery_status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+				ORDER BY next_attempt_at, id LIMIT 1)
+			AND delivery_status = 'pending' AND (lease_until IS NULL OR lease_until < ?)
+			RETURNING id, connection_id, document, delivery_attempts`), now.Add(d.Lease), now, now, now)
+	})
+	if db.IsNoRows(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	status, detail, temporary := d.send(ctx, inv.ConnectionID, inv.Document)
+	now = d.Now().UTC()
+	err = d.DB.Transact(context.WithoutCancel(ctx), func(tx *sqlx.Tx) error {
+		switch {
+		case status >= 200 && status < 300:
+			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET delivery_status = 'delivered', lease_until = NULL, last_error = '' WHERE id = ?`), inv.ID)
+			return err
+		case temporary && inv.Attempts < d.MaxAttempts:
+			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ?`),
+				now.Add(d.Backoff(inv.Attempts)), detail, inv.ID)
+			return err
+		default:
+			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET delivery_status = 'failed', lease_until = NULL, last_error = ? WHERE id = ?`), detail, inv.ID)
+			return err
+		}
+	})
+	if d.Log != nil {
+		d.Log.Info("invoice delivery attempt", "invoice_id", inv.ID, "attempt", inv.Attempts, "status", status, "detail", detail)
+	}
+	return true, err
+}
+
+// send posts the document with the secret put in, and reads the buyer's
+// cXML Status. It returns the status code, a text for the log and the
+// invoice, and whether a retry may succeed.
+func (d *Deliverer) send(ctx context.Context, connectionID *string, doc []byte) (int, string, bool) {
+	if connectionID == nil || len(doc) == 0 {
+		return 0, "the invoice has no cXML document or connection", false
+	}
+	party, err := d.Parties.InvoiceParty(ctx, *connectionID)
+	if err != nil {
+		return 0, "connection: " + errs.MessageOf(err), true
+	}
+	body := bytes.Replace(doc, []byte("<SharedSecret>"+secretMarker+"</SharedSecret>"),
+		[]byte("<SharedSecret>"+html.EscapeString(party.Secret)+"</SharedSecret>"), 1)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, party.Endpoint, bytes.NewReader(body))
+	if err != nil {
+		return 0, err.Error(), false
+	}
+	req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
+	resp, err := d.Client.Do(req)
+	if err != nil {
+		return 0, "transport: " + err.Error(), true
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	parsed, perr := cxml.Parse(answer, cxml.Limits{})
+	if perr != nil || parsed.Response == nil {
+		if resp.StatusCode >= 500 || resp.StatusCode == 0 {
+			return resp.StatusCode, fmt.Sprintf("HTTP %d without a cXML answer", resp.StatusCode), true
+		}
+		if resp.StatusCode >= 400 {
+			return resp.StatusCode, fmt.Sprintf("HTTP %d without a cXML answer", resp.StatusCode), false
+		}
+		return 0, fmt.Sprintf("HTTP %d: the answer is not cXML", resp.StatusCode), true
+	}
+	st := parsed.Response.Status
+	text := fmt.Sprintf("%d %s", st.Code, st.Text)
+	if st.Detail != "" {
+		text += ": " + st.Detail
+	}
+	return st.Code, text, st.Code >= 500 || resp.StatusCode >= 500
+}

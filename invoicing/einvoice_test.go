@@ -1,0 +1,190 @@
+package invoicing_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/app"
+	"github.com/cxmlgate/punchout/internal/apptest"
+	"github.com/cxmlgate/punchout/internal/cxmltest"
+	"github.com/cxmlgate/punchout/invoicing"
+)
+
+// coupa stands in for a Coupa instance's /cxml/invoices: it answers each
+// post with the next scripted cXML status and keeps what it received.
+type coupa struct {
+	mu       sync.Mutex
+	script   []int
+	received [][]byte
+	srv      *httptest.Server
+}
+
+func newCoupa(t *testing.T, script ...int) *coupa {
+	c := &coupa{script: script}
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		c.mu.Lock()
+		c.received = append(c.received, b)
+		code := 200
+		if len(c.script) > 0 {
+			code, c.script = c.script[0], c.script[1:]
+		}
+		c.mu.Unlock()
+		httpCode := 200
+		if code >= 500 {
+			httpCode = 500
+		}
+		detail := ""
+		if code == 417 {
+			detail = "PO Line must be the same type as invoice line"
+		}
+		doc, _ := cxml.Marshal(cxml.NewResponse("coupa-1@coupahost.com", time.Now(), cxml.NewStatus(code, detail), nil))
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(httpCode)
+		w.Write(doc)
+	}))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+func (c *coupa) bodies() [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([][]byte(nil), c.received...)
+}
+
+// einvoiceSetup makes a Coupa connection with e-invoicing to the stand-in
+// and an upfront agreement on it, billed.
+func einvoiceSetup(t *testing.T, c *coupa) (*apptest.Server, string) {
+	t.Helper()
+	s := apptest.Start(t, dbtestSQLiteDSN(t), func(cfg *app.Config) { cfg.NoWorkers = true })
+	require.Equal(t, 201, s.API(t, "POST", "/api/v1/connections", map[string]any{
+		"organization_id": "org_demo", "name": "Coupa with invoices", "system": "coupa",
+		"buyer_credential":    map[string]string{"domain": "NetworkID", "identity": "DemoCorpCoupaInv"},
+		"supplier_credential": map[string]string{"domain": "DUNS", "identity": "081254817"},
+		"shared_secret":       "coupa-demo-secret-2",
+		"einvoice":            map[string]any{"enabled": true, "endpoint": c.srv.URL + "/cxml/invoices", "shared_secret": "invoice & secret"},
+	}, nil))
+	var conns struct{ Connections []struct{ ID, Name string } }
+	require.Equal(t, 200, s.API(t, "GET", "/api/v1/connections?organization_id=org_demo", nil, &conns))
+	connID := ""
+	for _, cn := range conns.Connections {
+		if cn.Name == "Coupa with invoices" {
+			connID = cn.ID
+		}
+	}
+	ctx := context.Background()
+	_, offer, err := s.App.Catalog.GetOffer(ctx, nil, "offer-cloudsight-annual-contract")
+	require.NoError(t, err)
+	start := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	var agreementID string
+	require.NoError(t, s.App.DB.Transact(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO orders (id, organization_id, connection_id, order_id, po_number, type, source,
+			payload_id, revises, order_date, created_at) VALUES ('ord_inv', 'org_demo', ?, 'PO-INV-1', 'PO-INV-1', 'new', 'cxml', 'p@x', NULL, ?, ?)`),
+			connID, start, start); err != nil {
+			return err
+		}
+		a, err := s.App.Agreements.Create(ctx, tx, invoicing.NewAgreement{OrganizationID: "org_demo", ConnectionID: connID, OrderRef: "ord_inv",
+			OrderID: "PO-INV-1", LineNumber: 1, Offer: offer, Start: start, PONumber: "PO-INV-1"})
+		if err == nil {
+			agreementID = a.ID
+		}
+		return err
+	}))
+	run(t, s, "2026-11-30")
+	list := invoices(t, s, "agreement_id="+agreementID)
+	require.Len(t, list, 1)
+	return s, list[0]["id"].(string)
+}
+
+func deliverer(s *apptest.Server) *invoicing.Deliverer {
+	return &invoicing.Deliverer{DB: s.App.DB, Parties: s.App.Connections, Backoff: func(int) time.Duration { return 0 }}
+}
+
+func TestInvoiceDeliveryRetriesUntilAccepted(t *testing.T) {
+	c := newCoupa(t, 500, 500, 200)
+	s, invID := einvoiceSetup(t, c)
+	d := deliverer(s)
+	for range 3 {
+		ok, err := d.DeliverOne(context.Background())
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	ok, err := d.DeliverOne(context.Background())
+	require.NoError(t, err)
+	assert.False(t, ok, "nothing left once delivered")
+
+	got := c.bodies()
+	require.Len(t, got, 3)
+	assert.Equal(t, string(got[0]), string(got[2]), "a retry is byte-identical")
+	cxmltest.Validate(t, got[0])
+	assert.Contains(t, string(got[0]), "<SharedSecret>invoice &amp; secret</SharedSecret>", "the secret, escaped, is put in when sent")
+	doc, err := cxml.Parse(got[0], cxml.Limits{})
+	require.NoError(t, err)
+	req := doc.Request.Body.(*cxml.InvoiceDetailRequest)
+	assert.Equal(t, invID, req.Header.InvoiceID)
+	require.Len(t, req.Orders, 1)
+	assert.Equal(t, "PO-INV-1", req.Orders[0].OrderReference.OrderID)
+	assert.Equal(t, "PO-INV-1", req.Orders[0].OrderReference.DocumentReference, "Coupa reads the PO number in DocumentReference")
+	assert.Equal(t, "24000.00", req.Summary.DueAmount.String())
+
+	for _, inv := range invoices(t, s, "organization_id=org_demo") {
+		if inv["id"] == invID {
+			assert.Equal(t, "delivered", inv["delivery"].(map[string]any)["status"])
+			assert.EqualValues(t, 3, inv["delivery"].(map[string]any)["attempts"])
+		}
+	}
+	// The stored copy is the document as sent, without the secret.
+	resp, err := http.NewRequest("GET", s.URL+"/api/v1/invoices/"+invID+"/cxml", nil)
+	require.NoError(t, err)
+	resp.Header.Set("Authorization", "Bearer test-admin-token")
+	r, err := http.DefaultClient.Do(resp)
+	require.NoError(t, err)
+	stored, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	assert.Equal(t, strings.Replace(string(got[0]), "invoice &amp; secret", cxml.Redacted, 1), string(stored))
+	assert.NotContains(t, string(stored), "invoice &amp; secret")
+}
+
+func TestInvoiceDeliveryParksOnA4xx(t *testing.T) {
+	c := newCoupa(t, 417, 200)
+	s, invID := einvoiceSetup(t, c)
+	d := deliverer(s)
+	ok, err := d.DeliverOne(context.Background())
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, _ = d.DeliverOne(context.Background())
+	assert.False(t, ok, "a 4xx is not retried")
+	find := func() map[string]any {
+		for _, inv := range invoices(t, s, "organization_id=org_demo") {
+			if inv["id"] == invID {
+				return inv["delivery"].(map[string]any)
+			}
+		}
+		return nil
+	}
+	del := find()
+	assert.Equal(t, "failed", del["status"])
+	assert.Contains(t, del["last_error"], "PO Line must be the same type as invoice line", "the buyer's status text is kept")
+
+	// An operator resends it; the same document goes out and is accepted.
+	require.Equal(t, http.StatusAccepted, s.API(t, "POST", "/api/v1/invoices/"+invID+"/resend", nil, nil))
+	ok, err = d.DeliverOne(context.Background())
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "delivered", find()["status"])
+	got := c.bodies()
+	require.Len(t, got, 2)
+	assert.Equal(t, string(got[0]), string(got[1]))
+}
