@@ -23,7 +23,6 @@ import (
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/internal/app"
 	"github.com/cxmlgate/punchout/internal/db"
-	"github.com/cxmlgate/punchout/invoicing"
 )
 
 func main() {
@@ -74,7 +73,9 @@ type cli struct {
 
 type billCmd struct {
 	DBFlag
+	KeyFlags
 	Through string `name:"through" required:"" help:"Last day to bill, YYYY-MM-DD."`
+	BaseURL string `name:"base-url" env:"PUNCHOUT_BASE_URL" default:"http://127.0.0.1:8080" help:"Public URL of the gateway; its host names the payloadIDs of cXML invoices."`
 }
 
 func (b *billCmd) Run(ctx context.Context, g *globals) error {
@@ -82,12 +83,14 @@ func (b *billCmd) Run(ctx context.Context, g *globals) error {
 	if err != nil {
 		return fmt.Errorf("--through %q: must be a date YYYY-MM-DD", b.Through)
 	}
-	d, err := db.Open(ctx, b.DB)
+	// The composition root, without the HTTP server: billing needs the
+	// connections (and the server key) to write cXML invoices.
+	a, err := app.New(ctx, app.Config{DB: b.DB, BaseURL: b.BaseURL, SecretKey: b.SecretKey, KeyFile: b.KeyFile, NoWorkers: true}, g.logger())
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	billing := &invoicing.Billing{DB: d, POs: invoicing.NewPurchaseOrders(d), Now: time.Now}
+	defer a.Close()
+	billing := a.Billing
 	// A progress bar on a terminal; nothing when output is redirected.
 	if f, ok := g.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		var bar *progressbar.ProgressBar
@@ -150,13 +153,14 @@ func (c *catalogImportCmd) Run(ctx context.Context, g *globals) error {
 type serveCmd struct {
 	DBFlag
 	KeyFlags
-	Addr         string `name:"addr" env:"PUNCHOUT_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
-	BaseURL      string `name:"base-url" env:"PUNCHOUT_BASE_URL" help:"Public URL of the gateway, used in StartPage links. Default: derived from --addr."`
-	AdminToken   string `name:"admin-token" env:"PUNCHOUT_ADMIN_TOKEN" help:"Bootstrap bearer token of the admin API."`
-	Demo         bool   `name:"demo" env:"PUNCHOUT_DEMO" help:"Seed the demo organization, connections and catalog (idempotent)."`
-	MaxBodyBytes int64  `name:"max-body-bytes" env:"PUNCHOUT_MAX_BODY_BYTES" default:"2097152" help:"Largest cXML document accepted, in bytes."`
-	SMTPAddr     string `name:"smtp-addr" env:"PUNCHOUT_SMTP_ADDR" help:"SMTP server (host:port) for notifications. Without it, mail stays in the outbox (GET /api/v1/outbox)."`
-	MailFrom     string `name:"mail-from" env:"PUNCHOUT_MAIL_FROM" default:"marketplace@localhost" help:"Sender address of notifications."`
+	Addr          string        `name:"addr" env:"PUNCHOUT_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
+	BaseURL       string        `name:"base-url" env:"PUNCHOUT_BASE_URL" help:"Public URL of the gateway, used in StartPage links. Default: derived from --addr."`
+	AdminToken    string        `name:"admin-token" env:"PUNCHOUT_ADMIN_TOKEN" help:"Bootstrap bearer token of the admin API."`
+	Demo          bool          `name:"demo" env:"PUNCHOUT_DEMO" help:"Seed the demo organization, connections and catalog (idempotent)."`
+	MaxBodyBytes  int64         `name:"max-body-bytes" env:"PUNCHOUT_MAX_BODY_BYTES" default:"2097152" help:"Largest cXML document accepted, in bytes."`
+	SMTPAddr      string        `name:"smtp-addr" env:"PUNCHOUT_SMTP_ADDR" help:"SMTP server (host:port) for notifications. Without it, mail stays in the outbox (GET /api/v1/outbox)."`
+	MailFrom      string        `name:"mail-from" env:"PUNCHOUT_MAIL_FROM" default:"marketplace@localhost" help:"Sender address of notifications."`
+	DeliveryLease time.Duration `name:"delivery-lease" env:"PUNCHOUT_DELIVERY_LEASE" default:"2m" help:"How long a cXML invoice delivery attempt holds its invoice; after a crash it is retried once this has passed."`
 }
 
 func (s *serveCmd) Run(ctx context.Context, g *globals) error {
@@ -164,7 +168,7 @@ func (s *serveCmd) Run(ctx context.Context, g *globals) error {
 	a, err := app.New(ctx, app.Config{
 		Addr: s.Addr, DB: s.DB, BaseURL: s.BaseURL, AdminToken: s.AdminToken, Demo: s.Demo,
 		SecretKey: s.SecretKey, KeyFile: s.KeyFile, MaxBodyBytes: s.MaxBodyBytes,
-		SMTPAddr: s.SMTPAddr, MailFrom: s.MailFrom,
+		SMTPAddr: s.SMTPAddr, MailFrom: s.MailFrom, DeliveryLease: s.DeliveryLease,
 	}, log)
 	if err != nil {
 		return err

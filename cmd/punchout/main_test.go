@@ -131,9 +131,10 @@ func TestBillCommand(t *testing.T) {
 	ctx := context.Background()
 	dsn := dbtest.SQLiteDSN(t)
 	var out bytes.Buffer
-	require.NoError(t, run(ctx, []string{"bill", "--db", dsn, "--through", "2026-11-30"}, &out, &out))
+	key := filepath.Join(t.TempDir(), "k")
+	require.NoError(t, run(ctx, []string{"bill", "--db", dsn, "--key-file", key, "--through", "2026-11-30"}, &out, &out))
 	assert.Contains(t, out.String(), "billed through 2026-11-30: 0 out-of-cycle invoices, 0 monthly invoices")
-	err := run(ctx, []string{"bill", "--db", dsn, "--through", "30/11/2026"}, &out, &out)
+	err := run(ctx, []string{"bill", "--db", dsn, "--key-file", key, "--through", "30/11/2026"}, &out, &out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "YYYY-MM-DD")
 }

@@ -50,6 +50,10 @@ type Config struct {
 	// NoWorkers keeps StartWorkers from starting anything, for tests that
 	// drive the workers step by step.
 	NoWorkers bool
+	// DeliveryLease is how long an invoice delivery attempt holds its
+	// invoice (default 2 minutes): after a crash, the invoice is retried
+	// once the lease has run out.
+	DeliveryLease time.Duration
 }
 
 // Defaults.
@@ -209,7 +213,7 @@ func (a *App) startMail(ctx context.Context) (wait func()) {
 // startDeliverer runs the cXML invoice deliverer until ctx is done.
 func (a *App) startDeliverer(ctx context.Context) (wait func()) {
 	done := make(chan struct{})
-	d := &invoicing.Deliverer{DB: a.DB, Parties: a.Connections, Log: a.Log}
+	d := &invoicing.Deliverer{DB: a.DB, Parties: a.Connections, Log: a.Log, Lease: a.Config.DeliveryLease}
 	go func() {
 		defer close(done)
 		d.Run(ctx, time.Second)
