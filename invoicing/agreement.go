@@ -99,7 +99,10 @@ type NewAgreement struct {
 type Agreements struct {
 	db  *db.DB
 	POs *PurchaseOrders
-	now func() time.Time
+	// Billing, when set, credits billed but unused prepaid time of a
+	// cancelled agreement.
+	Billing *Billing
+	now     func() time.Time
 }
 
 // NewAgreements returns the agreement store.
@@ -390,12 +393,24 @@ func (s *Agreements) SetPONumbers(ctx context.Context, agreementID string, po, u
 }
 
 // Cancel cancels an agreement inside tx: its charges not yet invoiced are
-// cancelled. (Crediting billed, unused prepaid value is invoicing's.)
+// cancelled, and invoices that prepaid time after today get a credit memo
+// for the unused days.
 func (s *Agreements) Cancel(ctx context.Context, tx sqlx.ExtContext, agreementID string, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE agreements SET status = 'cancelled', cancelled_at = ?, updated_at = ? WHERE id = ? AND status = 'active'`),
-		now.UTC(), now.UTC(), agreementID); err != nil {
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE agreements SET status = 'cancelled', cancelled_at = ?, updated_at = ? WHERE id = ? AND status = 'active'`),
+		now.UTC(), now.UTC(), agreementID)
+	if err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE charges SET status = 'cancelled' WHERE agreement_id = ? AND status = 'scheduled'`), agreementID)
-	return err
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE charges SET status = 'cancelled' WHERE agreement_id = ? AND status = 'scheduled'`), agreementID); err != nil {
+		return err
+	}
+	if s.Billing != nil {
+		if _, err := s.Billing.CreditUnused(ctx, tx, agreementID, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }

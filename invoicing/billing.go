@@ -37,6 +37,8 @@ type Invoice struct {
 	DeliveryAttempts int       `db:"delivery_attempts" json:"-"`
 	PayloadID        string    `db:"payload_id" json:"payload_id,omitempty"`
 	LastError        string    `db:"last_error" json:"-"`
+	Purpose          string    `db:"purpose" json:"purpose"`
+	CreditsInvoiceID *string   `db:"credits_invoice_id" json:"credits_invoice_id,omitempty"`
 	CreatedAt        time.Time `db:"created_at" json:"created_at"`
 }
 
@@ -158,6 +160,17 @@ func (b *Billing) billCharge(ctx context.Context, c dueCharge) (bool, error) {
 		}
 		if c.Kind == ChargeUpfront {
 			inv.PeriodStart = c.StartDate
+		}
+		// An installment or a yearly fee pays for the time until the next
+		// one is due.
+		if c.Kind == ChargeInstallment || c.Kind == ChargeAnnual {
+			var next string
+			err := sqlx.GetContext(ctx, tx, &next, tx.Rebind(`SELECT due_date FROM charges WHERE agreement_id = ? AND sequence = ?`), c.AgreementID, c.Sequence+1)
+			if err == nil && next != "" {
+				inv.PeriodEnd = prevDay(next)
+			} else if err != nil && !db.IsNoRows(err) {
+				return err
+			}
 		}
 		if inv.PeriodEnd == "" {
 			inv.PeriodEnd = inv.PeriodStart
@@ -523,6 +536,11 @@ func lastDay(month string) string {
 	return t.AddDate(0, 1, -1).Format(time.DateOnly)
 }
 
+func prevDay(day string) string {
+	t, _ := time.Parse(time.DateOnly, day)
+	return t.AddDate(0, 0, -1).Format(time.DateOnly)
+}
+
 func nextDay(day string) string {
 	t, _ := time.Parse(time.DateOnly, day)
 	return t.AddDate(0, 0, 1).Format(time.DateOnly)
@@ -647,7 +665,7 @@ func (b *Billing) expiryNotices(ctx context.Context, through time.Time) (int, er
 
 // ListInvoices returns invoices of an organization and/or agreement.
 func (b *Billing) ListInvoices(ctx context.Context, orgID, agreementID string) ([]Invoice, error) {
-	q := `SELECT ` + invoiceColumns + `, payload_id, last_error FROM invoices WHERE 1 = 1`
+	q := `SELECT ` + invoiceColumns + `, payload_id, last_error, purpose, credits_invoice_id FROM invoices WHERE 1 = 1`
 	var args []any
 	if orgID != "" {
 		q += ` AND organization_id = ?`

@@ -188,3 +188,51 @@ func TestInvoiceDeliveryParksOnA4xx(t *testing.T) {
 	require.Len(t, got, 2)
 	assert.Equal(t, string(got[0]), string(got[1]))
 }
+
+// Cancelling an agreement whose upfront invoice prepaid a year credits
+// the unused days with a lineLevelCreditMemo naming the original invoice.
+func TestCancellationCreditsUnusedPrepaidTime(t *testing.T) {
+	c := newCoupa(t)
+	s, invID := einvoiceSetup(t, c)
+	ctx := context.Background()
+	var agreementID string
+	require.NoError(t, s.App.DB.R.Get(&agreementID, s.App.DB.Rebind(`SELECT agreement_id FROM invoices WHERE id = ?`), invID))
+	// The year runs 2026-11-02 to 2027-11-01 (365 days); cancelled on
+	// 2027-05-02, the 183 days from 2027-05-03 are unused.
+	cancelled := time.Date(2027, 5, 2, 12, 0, 0, 0, time.UTC)
+	require.NoError(t, s.App.DB.Transact(ctx, func(tx *sqlx.Tx) error { return s.App.Agreements.Cancel(ctx, tx, agreementID, cancelled) }))
+	require.NoError(t, s.App.DB.Transact(ctx, func(tx *sqlx.Tx) error { return s.App.Agreements.Cancel(ctx, tx, agreementID, cancelled) }),
+		"cancelling twice credits once")
+
+	var credit map[string]any
+	for _, inv := range invoices(t, s, "agreement_id="+agreementID) {
+		if inv["purpose"] == "credit_memo" {
+			require.Nil(t, credit, "one credit memo")
+			credit = inv
+		}
+	}
+	require.NotNil(t, credit)
+	assert.Equal(t, invID, credit["credits_invoice_id"])
+	assert.Equal(t, "-12032.88", credit["total"], "24000.00 x 183/365")
+	assert.Equal(t, "PO-INV-1", credit["po_number"])
+
+	d := deliverer(s)
+	for {
+		ok, err := d.DeliverOne(ctx)
+		require.NoError(t, err)
+		if !ok {
+			break
+		}
+	}
+	got := c.bodies()
+	require.Len(t, got, 2, "the invoice, then its credit memo")
+	cxmltest.Validate(t, got[1])
+	doc, err := cxml.Parse(got[1], cxml.Limits{})
+	require.NoError(t, err)
+	req := doc.Request.Body.(*cxml.InvoiceDetailRequest)
+	assert.Equal(t, cxml.InvoiceLineLevelCreditMemo, req.Header.Purpose)
+	original, err := cxml.Parse(got[0], cxml.Limits{})
+	require.NoError(t, err)
+	assert.Equal(t, original.PayloadID, req.Header.DocumentReference, "the credit memo names the invoice it credits")
+	assert.Equal(t, "-12032.88", req.Summary.NetAmount.String())
+}

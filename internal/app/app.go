@@ -123,6 +123,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Connections = punchout.NewConnections(d, keys)
 	a.Sessions = punchout.NewSessions(d, cfg.SessionTTL)
 	a.Billing = &invoicing.Billing{DB: d, POs: a.POs, Now: time.Now, IDs: a.IDs, Parties: a.Connections}
+	a.Agreements.Billing = a.Billing
 	a.Endpoint = punchout.NewEndpoint(d, a.Connections, a.IDs, cxml.Limits{MaxBytes: cfg.MaxBodyBytes}, cfg.BaseURL+"/cxml", log)
 	setup := &punchout.Setup{Sessions: a.Sessions, Catalog: a.Catalog, Keys: keys, BaseURL: cfg.BaseURL}
 	a.Endpoint.Handle("PunchOutSetupRequest", setup.Handle)
