@@ -179,3 +179,25 @@ func cloneHeader(h *cxml.Header) *cxml.Header {
 	c.Sender.Credentials = append([]cxml.Credential(nil), h.Sender.Credentials...)
 	return &c
 }
+
+func TestUpdateConnection(t *testing.T) {
+	s := apptest.Start(t, dbtestSQLite(t))
+	var c map[string]any
+	require.Equal(t, http.StatusOK, s.API(t, "PATCH", "/api/v1/connections/conn_demo_coupa", map[string]any{
+		"shared_secret": "rotated-secret-2027", "payg_blanket_amount": "2500", "allowed_form_post_hosts": []string{"demo.coupahost.com"},
+	}, &c))
+	assert.Equal(t, "2500.00", c["payg_blanket_amount"])
+	assert.NotContains(t, toJSON(t, c), "rotated-secret-2027")
+	_, doc := s.PostCXML(t, coupaDoc("rot-1@coupa", "coupa-demo-secret", "<ProfileRequest/>"))
+	assert.Equal(t, 401, doc.Response.Status.Code, "the old secret no longer works")
+	_, doc = s.PostCXML(t, coupaDoc("rot-2@coupa", "rotated-secret-2027", "<ProfileRequest/>"))
+	assert.Equal(t, 200, doc.Response.Status.Code)
+
+	var e apiError
+	assert.Equal(t, http.StatusBadRequest, s.API(t, "PATCH", "/api/v1/connections/conn_demo_ariba", map[string]any{
+		"einvoice": map[string]any{"enabled": true, "endpoint": "https://x.example/inv", "shared_secret": "s"}}, &e))
+	assert.Contains(t, e.Error.Message, "Coupa connections only")
+	assert.Equal(t, http.StatusBadRequest, s.API(t, "PATCH", "/api/v1/connections/conn_demo_coupa", map[string]any{"buyer_credential": map[string]string{"domain": "x", "identity": "y"}}, &e),
+		"credentials never change")
+	assert.Equal(t, http.StatusNotFound, s.API(t, "PATCH", "/api/v1/connections/conn_nope", map[string]any{"payg_blanket_amount": "1"}, &e))
+}

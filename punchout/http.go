@@ -126,3 +126,16 @@ func (h *HTTP) ListExchanges(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"exchanges": list})
 }
+
+// UpdateConnection answers PATCH /api/v1/connections/{id}.
+func (h *HTTP) UpdateConnection(c echo.Context) error {
+	var ch ConnectionChange
+	if err := web.Bind(c, &ch); err != nil {
+		return err
+	}
+	conn, err := h.Connections.Update(c.Request().Context(), c.Param("id"), &ch)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, conn)
+}

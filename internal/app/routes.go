@@ -56,6 +56,7 @@ func (a *App) routes() {
 	api.POST("/connections", po.CreateConnection)
 	api.GET("/connections", po.ListConnections)
 	api.GET("/connections/:id", po.GetConnection)
+	api.PATCH("/connections/:id", po.UpdateConnection)
 	api.POST("/connections/:id/disable", po.DisableConnection)
 	api.GET("/exchanges", po.ListExchanges)
 	api.POST("/catalog/import", cat.Import)
