@@ -14,7 +14,7 @@ export CGO_ENABLED = 1
 FUZZTIME ?= 10s
 FUZZ_TARGETS = $(shell grep -rhoE '^func (Fuzz[A-Za-z0-9_]+)' --include='*_test.go' . | sed 's/func //')
 
-.PHONY: run test deps lint tidy-check bench bench-cxml fuzz fuzz-smoke build
+.PHONY: run test deps lint tidy-check bench bench-billing fuzz fuzz-smoke build
 
 run:
 	$(GO) run ./cmd/punchout serve --demo
@@ -43,6 +43,12 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./cxml | tee /tmp/punchout-bench.txt
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 -benchtime 2s ./punchout | tee -a /tmp/punchout-bench.txt
 	$(GO) run ./scripts/benchratio /tmp/punchout-bench.txt
+
+# A synthetic month (10,000 organizations, 100,000 agreements, 1,000,000
+# usage records, 20,000 POs) billed on SQLite: time, peak heap, invoices
+# per second, and the ratio to inserting as many invoice rows directly.
+bench-billing:
+	$(GO) run ./scripts/benchbilling
 
 # Each fuzz target for FUZZTIME.
 fuzz-smoke:
