@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -171,12 +172,23 @@ func (d *Deliverer) DeliverOne(ctx context.Context) (bool, error) {
 		Document     []byte  `db:"document"`
 		Attempts     int     `db:"delivery_attempts"`
 	}
+	// A claimed invoice whose lease ran out without an outcome was being
+	// sent when its process died: the buyer may have it already.
+	var unknown bool
 	err := d.DB.Transact(ctx, func(tx *sqlx.Tx) error {
+		var cand struct {
+			ID         string     `db:"id"`
+			LeaseUntil *time.Time `db:"lease_until"`
+		}
+		if err := tx.GetContext(ctx, &cand, tx.Rebind(`SELECT id, lease_until FROM invoices
+			WHERE delivery_status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+			ORDER BY next_attempt_at, id LIMIT 1`), now, now); err != nil {
+			return err
+		}
+		unknown = cand.LeaseUntil != nil
 		return tx.GetContext(ctx, &inv, tx.Rebind(`UPDATE invoices SET lease_until = ?, delivery_attempts = delivery_attempts + 1
-			WHERE id = (SELECT id FROM invoices WHERE delivery_status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
-				ORDER BY next_attempt_at, id LIMIT 1)
-			AND delivery_status = 'pending' AND (lease_until IS NULL OR lease_until < ?)
-			RETURNING id, connection_id, document, delivery_attempts`), now.Add(d.Lease), now, now, now)
+			WHERE id = ? AND delivery_status = 'pending' AND (lease_until IS NULL OR lease_until < ?)
+			RETURNING id, connection_id, document, delivery_attempts`), now.Add(d.Lease), cand.ID, now)
 	})
 	if db.IsNoRows(err) {
 		return false, nil
@@ -185,11 +197,20 @@ func (d *Deliverer) DeliverOne(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	status, detail, temporary := d.send(ctx, inv.ConnectionID, inv.Document)
+	if unknown && status >= 400 && status < 500 && alreadyReceived(detail) {
+		// The attempt cut off by the crash did reach the buyer, who now
+		// refuses the same invoice number: it is delivered, once.
+		status, detail = 200, "delivered before a restart; the buyer reports it already has it ("+detail+")"
+	}
 	now = d.Now().UTC()
 	err = d.DB.Transact(context.WithoutCancel(ctx), func(tx *sqlx.Tx) error {
 		switch {
 		case status >= 200 && status < 300:
-			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET delivery_status = 'delivered', lease_until = NULL, last_error = '' WHERE id = ?`), inv.ID)
+			note := ""
+			if unknown {
+				note = detail
+			}
+			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET delivery_status = 'delivered', lease_until = NULL, last_error = ? WHERE id = ?`), note, inv.ID)
 			return err
 		case temporary && inv.Attempts < d.MaxAttempts:
 			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ?`),
@@ -205,6 +226,13 @@ func (d *Deliverer) DeliverOne(ctx context.Context) (bool, error) {
 	}
 	return true, err
 }
+
+var alreadyRe = regexp.MustCompile(`(?i)already (been )?(used|received|exists|processed)|duplicate`)
+
+// alreadyReceived reports whether a buyer's refusal says it has the
+// invoice already (Coupa: "the invoice number has already been used for
+// this supplier").
+func alreadyReceived(detail string) bool { return alreadyRe.MatchString(detail) }
 
 // send posts the document with the secret put in, and reads the buyer's
 // cXML Status. It returns the status code, a text for the log and the

@@ -51,18 +51,28 @@ func TestInvoiceDeliverySurvivesSIGKILL(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(dir, "punchout.db")
 	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))
 
+	// The stand-in behaves like Coupa: it accepts an invoice number once
+	// and refuses it after that with 417.
 	var mu sync.Mutex
 	received := map[string][][]byte{} // payloadID -> bodies
+	accepted := map[string]int{}
 	coupa := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		time.Sleep(40 * time.Millisecond) // A buyer that takes its time.
+		status := `<Status code="200" text="OK"/>`
 		if m := payloadIDRe.FindSubmatch(b); m != nil {
 			mu.Lock()
-			received[string(m[1])] = append(received[string(m[1])], b)
+			id := string(m[1])
+			received[id] = append(received[id], b)
+			if accepted[id] > 0 {
+				status = `<Status code="417" text="Expectation Failed">the invoice number has already been used for this supplier</Status>`
+			} else {
+				accepted[id]++
+			}
 			mu.Unlock()
 		}
 		w.Header().Set("Content-Type", "text/xml")
-		fmt.Fprint(w, `<?xml version="1.0"?><cXML payloadID="ack@coupa" timestamp="2026-11-23T00:00:00Z"><Response><Status code="200" text="OK"/></Response></cXML>`)
+		fmt.Fprint(w, `<?xml version="1.0"?><cXML payloadID="ack@coupa" timestamp="2026-11-23T00:00:00Z"><Response>`+status+`</Response></cXML>`)
 	}))
 	defer coupa.Close()
 	distinct := func() int {
@@ -134,12 +144,17 @@ func TestInvoiceDeliverySurvivesSIGKILL(t *testing.T) {
 		return pending == 0
 	}, 60*time.Second, 100*time.Millisecond, "every invoice is delivered after the restart")
 
-	var total int
+	var total, delivered int
 	require.NoError(t, d.R.Get(&total, `SELECT COUNT(*) FROM invoices`))
+	require.NoError(t, d.R.Get(&delivered, `SELECT COUNT(*) FROM invoices WHERE delivery_status = 'delivered'`))
 	assert.Equal(t, n, total, "no invoice lost")
+	assert.Equal(t, n, delivered, "every invoice delivered, none parked")
 	mu.Lock()
 	defer mu.Unlock()
-	assert.Len(t, received, n, "every invoice reached the buyer")
+	assert.Len(t, accepted, n, "every invoice reached the buyer")
+	for id, times := range accepted {
+		assert.Equal(t, 1, times, "the buyer accepted %s once", id)
+	}
 	resent := 0
 	for id, bodies := range received {
 		for _, b := range bodies[1:] {
@@ -147,9 +162,9 @@ func TestInvoiceDeliverySurvivesSIGKILL(t *testing.T) {
 		}
 		resent += len(bodies) - 1
 	}
-	// A document sent but not yet marked when the process died is sent
-	// again, with the same payloadID and invoiceID, which the buyer
-	// recognises as the same invoice: at most the ones in flight.
+	// An invoice that was being sent when the process died is sent again
+	// with the same payloadID and invoice number; the buyer refuses the
+	// number it already has, and the gateway counts that as delivered.
 	assert.LessOrEqual(t, resent, 2, "only invoices in flight at the kill are sent again")
-	t.Logf("delivered %d invoices; %d before the kill; %d resent after it", n, atKill, resent)
+	t.Logf("delivered %d invoices; %d before the kill; %d in flight resent after it", n, atKill, resent)
 }
