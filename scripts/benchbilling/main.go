@@ -260,4 +260,3 @@ func generate(ctx context.Context, a *app.App, s size) error {
 			})
 	})
 }
-
