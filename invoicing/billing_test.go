@@ -202,3 +202,17 @@ func TestBalanceTrackingAndNotifications(t *testing.T) {
 	require.Equal(t, 200, s.API(t, "GET", "/api/v1/outbox?organization_id=org_demo", nil, &out))
 	assert.Len(t, out.Messages, 4, "notices are sent once")
 }
+
+// Seed scenario "Missing purchase order notifications": POs without
+// contact information (such as those created from orders) get none.
+func TestPOWithoutContactsGetsNoNotifications(t *testing.T) {
+	s := apptest.Start(t, dbtestSQLiteDSN(t))
+	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	subscribe(t, s, "offer-cloudsight-annual-contract", "PO-NO-CONTACTS", "", start)
+	require.Equal(t, 200, s.API(t, "PATCH", "/api/v1/purchase-orders/PO-NO-CONTACTS?organization_id=org_demo", map[string]string{"expiration_month": "2026-12"}, nil))
+	res := run(t, s, "2026-12-01")
+	assert.EqualValues(t, 0, res["notifications"])
+	var out struct{ Messages []struct{ Subject string } }
+	require.Equal(t, 200, s.API(t, "GET", "/api/v1/outbox?organization_id=org_demo", nil, &out))
+	assert.Empty(t, out.Messages)
+}
