@@ -216,3 +216,33 @@ func TestPOWithoutContactsGetsNoNotifications(t *testing.T) {
 	require.Equal(t, 200, s.API(t, "GET", "/api/v1/outbox?organization_id=org_demo", nil, &out))
 	assert.Empty(t, out.Messages)
 }
+
+// Seed scenario "Flexible payment schedule - multiple purchase orders":
+// a new PO number applies to future invoices only.
+func TestFPSPaymentsUnderDifferentPOs(t *testing.T) {
+	s := apptest.Start(t, dbtestSQLiteDSN(t))
+	start := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	a := subscribe(t, s, "offer-ledgerflow-private-fps", "PO-YEAR-1", "", start)
+	run(t, s, "2027-01-31")
+	require.Equal(t, 200, s.API(t, "PATCH", "/api/v1/agreements/"+a.ID, map[string]string{"po_number": "PO-YEAR-2"}, nil))
+	run(t, s, "2028-01-31")
+	byTotal := map[string]string{}
+	for _, inv := range invoices(t, s, "agreement_id="+a.ID) {
+		byTotal[inv["total"].(string)+"/"+inv["billing_period"].(string)] = inv["po_number"].(string)
+	}
+	assert.Equal(t, map[string]string{"40000.00/2027-01": "PO-YEAR-1", "40000.00/2028-01": "PO-YEAR-2"}, byTotal)
+	var summary struct {
+		Charges []struct {
+			Status   string `json:"status"`
+			PONumber string `json:"po_number"`
+		}
+	}
+	require.Equal(t, 200, s.API(t, "GET", "/api/v1/agreements/"+a.ID+"/charges", nil, &summary))
+	require.Len(t, summary.Charges, 3)
+	assert.Equal(t, "PO-YEAR-1", summary.Charges[0].PONumber, "the first payment keeps the PO it was invoiced under")
+	assert.Equal(t, "PO-YEAR-2", summary.Charges[1].PONumber)
+	assert.Equal(t, "PO-YEAR-2", summary.Charges[2].PONumber, "future payments use the new PO")
+	var po invoicing.PurchaseOrder
+	require.Equal(t, 200, s.API(t, "GET", "/api/v1/purchase-orders/PO-YEAR-2?organization_id=org_demo", nil, &po))
+	assert.NotEmpty(t, po.LineItems, "the new PO got the agreement's line items")
+}
