@@ -98,8 +98,6 @@ func buildCreditMemo(ids *cxml.PayloadIDs, party InvoiceParty, cm *Invoice, orig
 	end, _ := time.Parse(time.DateOnly, cm.PeriodEnd)
 	day, _ := time.Parse(time.DateOnly, cm.InvoiceDate)
 	period := &cxml.Period{Start: cxml.Timestamp{Time: start, Valid: true, Zoned: true}, End: cxml.Timestamp{Time: end, Valid: true, Zoned: true}}
-	sender := party.Sender
-	sender.SharedSecret = secretMarker
 	body := &cxml.InvoiceDetailRequest{
 		Header: cxml.InvoiceDetailRequestHeader{
 			InvoiceID: cm.ID, Purpose: cxml.InvoiceLineLevelCreditMemo, Operation: "new",
@@ -117,16 +115,5 @@ func buildCreditMemo(ids *cxml.PayloadIDs, party InvoiceParty, cm *Invoice, orig
 		Summary: cxml.InvoiceDetailSummary{SubtotalAmount: neg, Tax: cxml.Tax{Money: zero, Description: cxml.Description{Lang: "en-US", Text: "No tax charged by the marketplace"}},
 			NetAmount: neg, DueAmount: &neg},
 	}
-	doc := &cxml.Document{
-		PayloadID: ids.New(),
-		Timestamp: cxml.Timestamp{Time: now, Valid: true, Zoned: true},
-		Header: &cxml.Header{
-			From:   cxml.Party{Credentials: []cxml.Credential{party.From}},
-			To:     cxml.Party{Credentials: []cxml.Credential{party.To}},
-			Sender: cxml.Sender{Credentials: []cxml.Credential{sender}},
-		},
-		Request: &cxml.Request{Body: body},
-	}
-	b, err := cxml.Marshal(doc)
-	return b, doc.PayloadID, err
+	return marshalInvoice(ids, party, body, now)
 }

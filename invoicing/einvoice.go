@@ -59,8 +59,6 @@ func buildInvoiceDetail(ids *cxml.PayloadIDs, party InvoiceParty, inv *Invoice, 
 	invoiceDate, _ := time.Parse(time.DateOnly, inv.InvoiceDate)
 	period := &cxml.Period{Start: cxml.Timestamp{Time: start, Valid: true, Zoned: true}, End: cxml.Timestamp{Time: end, Valid: true, Zoned: true}}
 	noTax := cxml.Tax{Money: zero, Description: cxml.Description{Lang: "en-US", Text: "No tax charged by the marketplace"}}
-	sender := party.Sender
-	sender.SharedSecret = secretMarker
 	body := &cxml.InvoiceDetailRequest{
 		Header: cxml.InvoiceDetailRequestHeader{
 			InvoiceID: inv.ID, Purpose: cxml.InvoiceStandard, Operation: "new",
@@ -84,6 +82,14 @@ func buildInvoiceDetail(ids *cxml.PayloadIDs, party InvoiceParty, inv *Invoice, 
 		}},
 		Summary: cxml.InvoiceDetailSummary{SubtotalAmount: money, Tax: noTax, NetAmount: money, DueAmount: &money},
 	}
+	return marshalInvoice(ids, party, body, now)
+}
+
+// marshalInvoice writes an invoice document from us to the buyer, with a
+// new payloadID and the secret's marker in place of the secret.
+func marshalInvoice(ids *cxml.PayloadIDs, party InvoiceParty, body *cxml.InvoiceDetailRequest, now time.Time) ([]byte, string, error) {
+	sender := party.Sender
+	sender.SharedSecret = secretMarker
 	doc := &cxml.Document{
 		PayloadID: ids.New(),
 		Timestamp: cxml.Timestamp{Time: now, Valid: true, Zoned: true},
