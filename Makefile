@@ -38,7 +38,7 @@ tidy-check:
 	$(GO) mod tidy -diff
 
 # Benchmarks print each result as a ratio to a baseline measured in the
-# same run (scripts/benchratio.go).
+# same run (scripts/benchratio).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./cxml | tee /tmp/punchout-bench.txt
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 -benchtime 2s ./punchout | tee -a /tmp/punchout-bench.txt

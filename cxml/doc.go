@@ -7,9 +7,12 @@
 // send: documents without a DOCTYPE or with an empty internal subset, a
 // lower-case root, ISO-8859-1, timestamps without a zone or in US locale,
 // credential domains in any case, whitespace around values and elements in an
-// order the DTD does not allow. Marshal writes only documents that validate
-// against the official DTD their DOCTYPE names, with RFC 3339 timestamps and
-// payloadIDs unique by construction.
+// order the DTD does not allow. Marshal writes every element in DTD order,
+// under the DOCTYPE of the DTD that declares its body, with RFC 3339
+// timestamps; PayloadIDs makes payloadIDs unique by construction. Marshal
+// does not check that a model is complete (an invoice needs at least one
+// line, a date must be set): the tests validate every document the gateway
+// writes against the official DTD.
 //
 // What the model does not know is kept, not dropped: a parsed Document
 // keeps its tree, requests and cart and order lines point at their Source

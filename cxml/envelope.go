@@ -1,6 +1,7 @@
 package cxml
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -146,4 +147,17 @@ func (u *UnknownRequest) write(parent *etree.Element) {
 		return
 	}
 	parent.CreateElement(u.Name)
+}
+
+// SniffKind guesses the type of a document that did not parse, for logs:
+// the first known body element named in its first 4 KiB, or "unknown".
+func SniffKind(body []byte) string {
+	head := body[:min(len(body), 4096)]
+	for _, n := range []string{"ProfileRequest", "PunchOutSetupRequest", "OrderRequest", "PunchOutOrderMessage",
+		"InvoiceDetailRequest", "ConfirmationRequest", "StatusUpdateRequest"} {
+		if bytes.Contains(head, []byte("<"+n)) {
+			return n
+		}
+	}
+	return "unknown"
 }

@@ -546,3 +546,31 @@ func (it *ItemOut) write(parent *etree.Element) {
 		writeItemDetail(e, it.ItemDetail)
 	}
 }
+
+// ItemOutXML is the ItemOut element as received, for storing a buyer's
+// line until it is echoed (an edit cart). It is "" for an ItemOut built in
+// code.
+func (it *ItemOut) ItemOutXML() string {
+	if it.Source == nil {
+		return ""
+	}
+	d := etree.NewDocument()
+	d.SetRoot(it.Source.Copy())
+	s, err := d.WriteToString()
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
+// ParseItemOutXML reads back what ItemOutXML wrote.
+func ParseItemOutXML(s string) (ItemOut, error) {
+	d := etree.NewDocument()
+	if err := d.ReadFromString(s); err != nil {
+		return ItemOut{}, err
+	}
+	if d.Root() == nil || d.Root().Tag != "ItemOut" {
+		return ItemOut{}, errorf(StatusBadRequest, nil, "not an ItemOut element")
+	}
+	return parseItemOut(d.Root())
+}

@@ -45,10 +45,6 @@ func ReadLimited(r io.Reader, limit int64) ([]byte, error) {
 	}
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
-		var mbe interface{ MaxBytesError() }
-		if errors.As(err, &mbe) || strings.Contains(err.Error(), "request body too large") {
-			return nil, tooLarge(limit)
-		}
 		return nil, errorf(StatusBadRequest, err, "the request body could not be read")
 	}
 	if int64(len(b)) > limit {

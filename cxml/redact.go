@@ -1,6 +1,9 @@
 package cxml
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/xml"
+)
 
 // Redacted replaces the SharedSecret values in a cXML document.
 const Redacted = "[redacted]"
@@ -125,4 +128,13 @@ func closingTag(b []byte) int {
 			off = at + 1
 		}
 	}
+}
+
+// FillSecret puts secret, XML-escaped, in place of the first redacted
+// SharedSecret of doc: documents are stored without their secret and get
+// it only when they are sent.
+func FillSecret(doc []byte, secret string) []byte {
+	var esc bytes.Buffer
+	_ = xml.EscapeText(&esc, []byte(secret))
+	return bytes.Replace(doc, []byte("<SharedSecret>"+Redacted+"</SharedSecret>"), []byte("<SharedSecret>"+esc.String()+"</SharedSecret>"), 1)
 }

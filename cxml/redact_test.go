@@ -50,3 +50,15 @@ func FuzzRedactSecrets(f *testing.F) {
 		}
 	})
 }
+
+func TestFillSecret(t *testing.T) {
+	doc := []byte(`<Sender><Credential domain="DUNS"><Identity>1</Identity><SharedSecret>` + Redacted + `</SharedSecret></Credential></Sender>`)
+	got := string(FillSecret(doc, `a&b<"c"`))
+	assert.Contains(t, got, `<SharedSecret>a&amp;b&lt;&#34;c&#34;</SharedSecret>`)
+	assert.Equal(t, string(doc), string(RedactSecrets([]byte(got))), "filling and redacting are inverse")
+}
+
+func TestSniffKind(t *testing.T) {
+	assert.Equal(t, "OrderRequest", SniffKind([]byte(`<cXML><Request><OrderRequest><broken`)))
+	assert.Equal(t, "unknown", SniffKind([]byte("garbage")))
+}

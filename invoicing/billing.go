@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -109,7 +108,6 @@ type dueCharge struct {
 	PricingModel   string    `db:"pricing_model"`
 	StartDate      string    `db:"start_date"`
 	EndDate        string    `db:"end_date"`
-	EInvoice       bool      `db:"einvoice_enabled"`
 	LineNumber     int       `db:"line_number"`
 	OrderDate      time.Time `db:"order_date"`
 }
@@ -118,20 +116,40 @@ func (b *Billing) outOfCycle(ctx context.Context, through string) (int, error) {
 	var due []dueCharge
 	err := b.DB.R.SelectContext(ctx, &due, b.DB.Rebind(`SELECT c.agreement_id, c.sequence, c.kind, c.due_date, c.amount, c.currency,
 		a.organization_id, a.connection_id, a.po_number, a.offer_id, a.pricing_model, a.start_date, a.end_date,
-		COALESCE(k.einvoice_enabled, FALSE) AS einvoice_enabled, a.line_number, o.order_date
+		a.line_number, o.order_date
 		FROM charges c JOIN agreements a ON a.id = c.agreement_id JOIN orders o ON o.id = a.order_ref
-		LEFT JOIN connections k ON k.id = a.connection_id
 		WHERE c.fee = 'fixed' AND c.status = 'scheduled' AND c.due_date <= ? AND a.status = 'active'
 		ORDER BY c.due_date, c.agreement_id, c.sequence`), through)
 	if err != nil {
 		return 0, err
+	}
+	// Each connection's invoice party (e-invoicing on or off, its
+	// endpoint and secret) is looked up once per run, from punchout.
+	parties := map[string]*InvoiceParty{}
+	partyOf := func(connID *string) (*InvoiceParty, error) {
+		if connID == nil || b.Parties == nil {
+			return nil, nil
+		}
+		if p, ok := parties[*connID]; ok {
+			return p, nil
+		}
+		p, err := b.Parties.InvoiceParty(ctx, *connID)
+		if err != nil {
+			return nil, err
+		}
+		parties[*connID] = &p
+		return &p, nil
 	}
 	made := 0
 	for i, c := range due {
 		if b.Progress != nil {
 			b.Progress("out-of-cycle charges", i, len(due))
 		}
-		ok, err := b.billCharge(ctx, c)
+		party, err := partyOf(c.ConnectionID)
+		if err != nil {
+			return made, err
+		}
+		ok, err := b.billCharge(ctx, c, party)
 		if err != nil {
 			return made, fmt.Errorf("charge %d of agreement %s: %w", c.Sequence, c.AgreementID, err)
 		}
@@ -148,7 +166,7 @@ func (b *Billing) outOfCycle(ctx context.Context, through string) (int, error) {
 // billCharge makes the invoice of one due charge, carrying the
 // agreement's fixed-fee PO unless that PO is suspended or expired on the
 // due date; an FPS installment also adds its line item to the PO.
-func (b *Billing) billCharge(ctx context.Context, c dueCharge) (bool, error) {
+func (b *Billing) billCharge(ctx context.Context, c dueCharge, party *InvoiceParty) (bool, error) {
 	made := false
 	err := b.DB.Transact(ctx, func(tx *sqlx.Tx) error {
 		now := b.Now().UTC()
@@ -208,14 +226,11 @@ func (b *Billing) billCharge(ctx context.Context, c dueCharge) (bool, error) {
 		// Connections that accept cXML invoices get this one as an
 		// InvoiceDetailRequest, fixed now so every retry sends the same
 		// bytes. Without a PO it cannot be PO-backed, so it is not sent.
-		if c.EInvoice && c.ConnectionID != nil && b.Parties != nil {
+		if party != nil && party.Enabled {
 			status, doc, payloadID, note := "not_applicable", []byte(nil), "", "no PO on the invoice: not sent as cXML; reactivate the PO and regenerate"
 			if inv.PONumber != "" {
-				party, err := b.Parties.InvoiceParty(ctx, *c.ConnectionID)
-				if err != nil {
-					return err
-				}
-				if doc, payloadID, err = buildInvoiceDetail(b.IDs, party, inv, c, c.OrderDate, c.LineNumber, now); err != nil {
+				var err error
+				if doc, payloadID, err = buildInvoiceDetail(b.IDs, *party, inv, c, c.OrderDate, c.LineNumber, now); err != nil {
 					return err
 				}
 				status, note = "pending", ""
@@ -326,11 +341,10 @@ func (b *Billing) billMonth(ctx context.Context, month string) (int, int, error)
 		agreementIDs[k.agreement] = true
 	}
 	type orgBill struct {
-		lines map[string][]invoiceLine // by PO key
+		lines map[poKey][]invoiceLine
 	}
 	byOrg := map[string]*orgBill{}
 	orgConn := map[string]*string{}
-	currencyOf := map[string]string{}
 	var ids []string
 	for a := range agreementIDs {
 		ids = append(ids, a)
@@ -389,15 +403,14 @@ func (b *Billing) billMonth(ctx context.Context, month string) (int, int, error)
 		}
 		ob := byOrg[a.OrganizationID]
 		if ob == nil {
-			ob = &orgBill{lines: map[string][]invoiceLine{}}
+			ob = &orgBill{lines: map[poKey][]invoiceLine{}}
 			byOrg[a.OrganizationID] = ob
 			orgConn[a.OrganizationID] = a.ConnectionID
 		}
 		qty := sums[k]
 		amount := qty.Mul(price).Round(cxml.CurrencyDecimals(a.Currency))
-		poKey := a.Currency + "|" + a.UsagePONumber
-		currencyOf[poKey] = a.Currency
-		ob.lines[poKey] = append(ob.lines[poKey], invoiceLine{agreement: a.ID, description: fmt.Sprintf("%s: %s, %s", a.OfferID, k.dimension, month),
+		key := poKey{currency: a.Currency, po: a.UsagePONumber}
+		ob.lines[key] = append(ob.lines[key], invoiceLine{agreement: a.ID, description: fmt.Sprintf("%s: %s, %s", a.OfferID, k.dimension, month),
 			quantity: qty, unitPrice: price, amount: amount})
 	}
 	orgs := make([]string, 0, len(byOrg))
@@ -410,7 +423,7 @@ func (b *Billing) billMonth(ctx context.Context, month string) (int, int, error)
 		if b.Progress != nil {
 			b.Progress("usage "+month, i, len(orgs))
 		}
-		m, n, err := b.billOrgMonth(ctx, org, orgConn[org], month, byOrg[org].lines, currencyOf)
+		m, n, err := b.billOrgMonth(ctx, org, orgConn[org], month, byOrg[org].lines)
 		if err != nil {
 			return made, notes, err
 		}
@@ -430,7 +443,11 @@ type invoiceLine struct {
 
 // billOrgMonth makes an organization's usage invoices of a month, one per
 // distinct PO, inside one transaction.
-func (b *Billing) billOrgMonth(ctx context.Context, org string, conn *string, month string, byPOKey map[string][]invoiceLine, currencyOf map[string]string) (int, int, error) {
+// poKey groups an organization's usage lines for one invoice: a currency
+// and a PO number (the usage PO before matching, the invoice's after).
+type poKey struct{ currency, po string }
+
+func (b *Billing) billOrgMonth(ctx context.Context, org string, conn *string, month string, byUsagePO map[poKey][]invoiceLine) (int, int, error) {
 	made, notes := 0, 0
 	err := b.DB.Transact(ctx, func(tx *sqlx.Tx) error {
 		now := b.Now().UTC()
@@ -440,20 +457,21 @@ func (b *Billing) billOrgMonth(ctx context.Context, org string, conn *string, mo
 		}
 		// Resolve each group's PO: the usage PO where set, else matching.
 		type group struct {
-			po, lineItem, currency string
-			lines                  []invoiceLine
+			lineItem string
+			lines    []invoiceLine
 		}
-		groups := map[string]*group{}
-		var order []string
-		poKeys := make([]string, 0, len(byPOKey))
-		for k := range byPOKey {
-			poKeys = append(poKeys, k)
+		groups := map[poKey]*group{}
+		var order []poKey
+		keys := make([]poKey, 0, len(byUsagePO))
+		for k := range byUsagePO {
+			keys = append(keys, k)
 		}
-		sort.Strings(poKeys)
-		for _, k := range poKeys {
-			lines := byPOKey[k]
-			currency := currencyOf[k]
-			usagePO := strings.TrimPrefix(k, currency+"|")
+		sort.Slice(keys, func(i, j int) bool {
+			return keys[i].currency < keys[j].currency || keys[i].currency == keys[j].currency && keys[i].po < keys[j].po
+		})
+		for _, k := range keys {
+			lines := byUsagePO[k]
+			currency, usagePO := k.currency, k.po
 			total := decimal.Zero
 			for _, l := range lines {
 				total = total.Add(l.amount)
@@ -469,10 +487,10 @@ func (b *Billing) billOrgMonth(ctx context.Context, org string, conn *string, mo
 					po, li = m.PONumber, m.LineItemID
 				}
 			}
-			gk := currency + "|" + po
+			gk := poKey{currency: currency, po: po}
 			g := groups[gk]
 			if g == nil {
-				g = &group{po: po, lineItem: li, currency: currency}
+				g = &group{lineItem: li}
 				groups[gk] = g
 				order = append(order, gk)
 			}
@@ -487,9 +505,9 @@ func (b *Billing) billOrgMonth(ctx context.Context, org string, conn *string, mo
 			}
 			inv := &Invoice{
 				ID: id.New("inv"), OrganizationID: org, ConnectionID: conn, Kind: string(Monthly),
-				BillKey: fmt.Sprintf("monthly:%s:%s:%s:%s", org, month, g.currency, g.po), PONumber: g.po, POLineItemID: g.lineItem,
+				BillKey: fmt.Sprintf("monthly:%s:%s:%s:%s", org, month, gk.currency, gk.po), PONumber: gk.po, POLineItemID: g.lineItem,
 				BillingPeriod: month, PeriodStart: first, PeriodEnd: last, InvoiceDate: nextDay(last),
-				Total: cxml.FormatAmount(total, g.currency), Currency: g.currency, DeliveryStatus: "not_applicable", CreatedAt: now,
+				Total: cxml.FormatAmount(total, gk.currency), Currency: gk.currency, DeliveryStatus: "not_applicable", CreatedAt: now,
 			}
 			res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO invoices (`+invoiceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (bill_key) DO NOTHING`),
@@ -505,12 +523,12 @@ func (b *Billing) billOrgMonth(ctx context.Context, org string, conn *string, mo
 			for i, l := range g.lines {
 				if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO invoice_lines (invoice_id, line_number, agreement_id, description, quantity, unit_price, amount)
 					VALUES (?, ?, ?, ?, ?, ?, ?)`), inv.ID, i+1, l.agreement, l.description, l.quantity.String(), l.unitPrice.String(),
-					cxml.FormatAmount(l.amount, g.currency)); err != nil {
+					cxml.FormatAmount(l.amount, gk.currency)); err != nil {
 					return err
 				}
 			}
 			if g.lineItem != "" {
-				n, err := b.drawDown(ctx, tx, org, g.po, g.lineItem, total, now)
+				n, err := b.drawDown(ctx, tx, org, gk.po, g.lineItem, total, now)
 				if err != nil {
 					return err
 				}

@@ -1,8 +1,11 @@
 // Package invoicing holds what billing needs: buyers' purchase orders
 // (line items, statuses, balances, contacts) and their matching to
-// invoices, agreements and their charges, and invoices and their delivery.
+// invoices, the orders agreements come from, agreements and their charges,
+// usage, and invoices and their delivery.
 //
-// Agreements live here, not in punchout: an order creates them, billing
-// charges them for years after, and the lower package owns the type.
-// punchout calls into invoicing; invoicing never calls punchout.
+// Orders and agreements live here, not in punchout: an order creates
+// agreements, billing charges them for years after, and the lower package
+// owns the types and their tables. punchout calls into invoicing;
+// invoicing never imports punchout, and reads a connection's invoicing
+// details through the Parties interface.
 package invoicing

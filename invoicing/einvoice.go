@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -40,7 +39,8 @@ type Parties interface {
 }
 
 // secretMarker stands for the shared secret in a stored document: the
-// secret is put in when the document is sent, so it is never stored.
+// secret is put in when the document is sent (cxml.FillSecret), so it is
+// never stored.
 const secretMarker = cxml.Redacted
 
 // buildInvoiceDetail writes the InvoiceDetailRequest of an out-of-cycle
@@ -102,6 +102,39 @@ func marshalInvoice(ids *cxml.PayloadIDs, party InvoiceParty, body *cxml.Invoice
 	}
 	b, err := cxml.Marshal(doc)
 	return b, doc.PayloadID, err
+}
+
+// Document returns an invoice's cXML document as stored: as sent, with
+// the shared secret redacted. NotFound when the invoice has none.
+func (b *Billing) Document(ctx context.Context, invoiceID string) ([]byte, error) {
+	var doc []byte
+	err := b.DB.R.GetContext(ctx, &doc, b.DB.Rebind(`SELECT document FROM invoices WHERE id = ?`), invoiceID)
+	if db.IsNoRows(err) {
+		return nil, errs.E(errs.NotFound, "invoice %s not found", invoiceID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(doc) == 0 {
+		return nil, errs.E(errs.NotFound, "invoice %s has no cXML document: its connection takes no cXML invoices, or it carries no PO", invoiceID)
+	}
+	return doc, nil
+}
+
+// Resend puts a failed (or delivered) cXML invoice back in the delivery
+// queue, for an operator: the same document is sent again.
+func (b *Billing) Resend(ctx context.Context, invoiceID string) error {
+	return b.DB.Transact(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET delivery_status = 'pending', next_attempt_at = ?, lease_until = NULL
+			WHERE id = ? AND document IS NOT NULL AND delivery_status IN ('failed', 'delivered', 'pending')`), b.Now().UTC(), invoiceID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.E(errs.NotFound, "invoice %s has no cXML document to resend", invoiceID)
+		}
+		return nil
+	})
 }
 
 // Deliverer posts pending cXML invoices to their connection's endpoint:
@@ -251,8 +284,7 @@ func (d *Deliverer) send(ctx context.Context, connectionID *string, doc []byte) 
 	if err != nil {
 		return 0, "connection: " + errs.MessageOf(err), true
 	}
-	body := bytes.Replace(doc, []byte("<SharedSecret>"+secretMarker+"</SharedSecret>"),
-		[]byte("<SharedSecret>"+html.EscapeString(party.Secret)+"</SharedSecret>"), 1)
+	body := cxml.FillSecret(doc, party.Secret)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, party.Endpoint, bytes.NewReader(body))
 	if err != nil {
 		return 0, err.Error(), false

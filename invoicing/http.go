@@ -7,7 +7,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/web"
 )
@@ -220,32 +219,17 @@ func (h *HTTP) RunBilling(c echo.Context) error {
 // InvoiceDetailRequest exactly as sent, but for the shared secret, which
 // is never stored.
 func (h *HTTP) InvoiceCXML(c echo.Context) error {
-	var doc []byte
-	err := h.Billing.DB.R.GetContext(c.Request().Context(), &doc, h.Billing.DB.Rebind(`SELECT document FROM invoices WHERE id = ?`), c.Param("id"))
-	if db.IsNoRows(err) {
-		return errs.E(errs.NotFound, "invoice %s not found", c.Param("id"))
-	}
+	doc, err := h.Billing.Document(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
-	}
-	if len(doc) == 0 {
-		return errs.E(errs.NotFound, "invoice %s has no cXML document: its connection takes no cXML invoices, or it carries no PO", c.Param("id"))
 	}
 	return c.Blob(http.StatusOK, "text/xml; charset=UTF-8", doc)
 }
 
-// ResendInvoice answers POST /api/v1/invoices/{id}/resend: an operator
-// puts a failed (or delivered) cXML invoice back in the queue; the same
-// document is sent again.
+// ResendInvoice answers POST /api/v1/invoices/{id}/resend.
 func (h *HTTP) ResendInvoice(c echo.Context) error {
-	ctx := c.Request().Context()
-	res, err := h.Billing.DB.W.ExecContext(ctx, h.Billing.DB.Rebind(`UPDATE invoices SET delivery_status = 'pending', next_attempt_at = ?, lease_until = NULL
-		WHERE id = ? AND document IS NOT NULL AND delivery_status IN ('failed', 'delivered', 'pending')`), h.Billing.Now().UTC(), c.Param("id"))
-	if err != nil {
+	if err := h.Billing.Resend(c.Request().Context(), c.Param("id")); err != nil {
 		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return errs.E(errs.NotFound, "invoice %s has no cXML document to resend", c.Param("id"))
 	}
 	return c.JSON(http.StatusAccepted, map[string]string{"id": c.Param("id"), "delivery": "pending"})
 }

@@ -19,7 +19,6 @@ type Line struct {
 	Product   catalog.Product
 	Offer     catalog.Offer
 	UnitPrice decimal.Decimal
-	Currency  string
 	// Stale says why the line can no longer be ordered (the offer expired
 	// or was revised since it was added), or "".
 	Stale string
@@ -61,7 +60,7 @@ func LoadCart(ctx context.Context, q sqlx.ExtContext, sessions *Sessions, cat *c
 		if err != nil {
 			return nil, err
 		}
-		l := Line{Item: it, Product: *p, Offer: *o, UnitPrice: CartPrice(conn, o), Currency: o.Currency}
+		l := Line{Item: it, Product: *p, Offer: *o, UnitPrice: CartPrice(conn, o)}
 		switch {
 		case c.Currency != "" && o.Currency != c.Currency:
 			l.Stale = "This offer is in " + o.Currency + " and your cart in " + c.Currency + "; a cart has one currency, so remove it."

@@ -4,6 +4,9 @@
 // inbound request, punchout sessions and carts, and order intake.
 //
 // Organizations live in package organization, products and offers in
-// catalog, agreements, charges, purchase orders and invoices in invoicing;
-// this package calls into them and none of them calls back.
+// catalog; orders, agreements, charges, purchase orders and invoices in
+// invoicing. This package calls into them and none of them imports it:
+// where billing needs a connection (to send cXML invoices), it asks
+// through invoicing.Parties, which Connections implements and the
+// composition root wires in.
 package punchout

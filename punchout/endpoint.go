@@ -108,7 +108,7 @@ func (e *Endpoint) Serve(ctx context.Context, body []byte, readErr error, reques
 		if !errors.As(err, &ce) {
 			ce = &cxml.Error{Code: cxml.StatusBadRequest, Detail: "the request body could not be read", Err: err}
 		}
-		res.DocType = sniffType(body)
+		res.DocType = cxml.SniffKind(body)
 		e.finish(ctx, res, body, ce.Status(), nil, start, requestID, nil)
 		return res
 	}
@@ -244,16 +244,4 @@ func (e *Endpoint) profile(_ context.Context, r *Request) (cxml.ResponseBody, cx
 		p.Transactions = append(p.Transactions, cxml.Transaction{RequestName: name, URL: e.url})
 	}
 	return p, cxml.NewStatus(cxml.StatusOK, ""), nil
-}
-
-// sniffType guesses the type of a document that did not parse, for the
-// log: the first known body element name found in its first bytes.
-func sniffType(body []byte) string {
-	head := string(body[:min(len(body), 4096)])
-	for _, n := range []string{"ProfileRequest", "PunchOutSetupRequest", "OrderRequest", "PunchOutOrderMessage", "InvoiceDetailRequest", "ConfirmationRequest", "StatusUpdateRequest"} {
-		if strings.Contains(head, "<"+n) {
-			return n
-		}
-	}
-	return "unknown"
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
-	"github.com/cxmlgate/punchout/internal/id"
 	"github.com/cxmlgate/punchout/internal/mail"
 	"github.com/cxmlgate/punchout/internal/secret"
 	"github.com/cxmlgate/punchout/invoicing"
@@ -30,16 +29,6 @@ type Orders struct {
 	Catalog    *catalog.Store
 	Agreements *invoicing.Agreements
 	Keys       *secret.Keyring
-	BaseURL    string
-}
-
-type orderRow struct {
-	ID        string    `db:"id"`
-	OrderID   string    `db:"order_id"`
-	Type      string    `db:"type"`
-	PayloadID string    `db:"payload_id"`
-	Revises   *string   `db:"revises"`
-	CreatedAt time.Time `db:"created_at"`
 }
 
 // acceptedLine is a validated order line.
@@ -71,13 +60,8 @@ func (o *Orders) Prepare(ctx context.Context, r *Request) (any, error) {
 	p := &preparedOrder{orderID: orderID}
 	switch req.Type {
 	case cxml.OrderNew:
-		var n int
-		if err := o.DB.R.GetContext(ctx, &n, o.DB.Rebind(`SELECT COUNT(*) FROM orders WHERE connection_id = ? AND order_id = ? AND type = 'new'`),
-			r.Conn.ID, orderID); err != nil {
-			return nil, err
-		}
-		if p.seen = n > 0; p.seen {
-			return p, nil
+		if p.seen, err = invoicing.OrderSeen(ctx, o.DB.R, r.Conn.ID, orderID); err != nil || p.seen {
+			return p, err
 		}
 	case cxml.OrderUpdate:
 	case cxml.OrderDelete:
@@ -102,6 +86,16 @@ func (o *Orders) Handle(ctx context.Context, r *Request) (cxml.ResponseBody, cxm
 		return o.handleNew(ctx, r, req, p)
 	}
 	return o.handleRevision(ctx, r, req, p)
+}
+
+// order is the record of an OrderRequest document; revises names the
+// order document an update or delete revises.
+func (o *Orders) order(r *Request, req *cxml.OrderRequest, orderID string, revises *string) *invoicing.Order {
+	return &invoicing.Order{
+		OrganizationID: r.Conn.OrganizationID, ConnectionID: &r.Conn.ID, OrderID: orderID, PONumber: orderID,
+		Type: req.Type, Source: invoicing.SourceCXML, PayloadID: r.Doc.PayloadID, Revises: revises,
+		OrderDate: req.OrderDate.Time, CreatedAt: r.Now,
+	}
 }
 
 // recheck verifies, inside the write transaction, that no offer was
@@ -159,19 +153,15 @@ func (o *Orders) handleNew(ctx context.Context, r *Request, req *cxml.OrderReque
 	if p.seen {
 		return nil, received, nil
 	}
-	ref := id.New("ord")
-	// The unique index on (connection, orderID) for new orders makes a
-	// resend, or two copies posted at once, create nothing the second time.
-	res, err := r.Tx.ExecContext(ctx, r.Tx.Rebind(`INSERT INTO orders (id, organization_id, connection_id, order_id, po_number, type, source,
-		payload_id, revises, order_date, created_at) VALUES (?, ?, ?, ?, ?, 'new', 'cxml', ?, NULL, ?, ?)
-		ON CONFLICT (connection_id, order_id) WHERE type = 'new' DO NOTHING`),
-		ref, r.Conn.OrganizationID, r.Conn.ID, orderID, orderID, r.Doc.PayloadID, req.OrderDate.Time.UTC(), r.Now.UTC())
+	order := o.order(r, req, orderID, nil)
+	inserted, err := invoicing.RecordOrder(ctx, r.Tx, order)
 	if err != nil {
 		return nil, cxml.Status{}, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !inserted {
 		return nil, received, nil
 	}
+	ref := order.ID
 	if err := o.recheck(ctx, r, lines); err != nil {
 		return nil, cxml.Status{}, err
 	}
@@ -197,9 +187,8 @@ func (o *Orders) handleRevision(ctx context.Context, r *Request, req *cxml.Order
 	if req.DocumentReference == "" {
 		return nil, cxml.Status{}, errs.E(errs.Invalid, "an order of type %q needs a DocumentReference naming the payloadID of the order it revises", req.Type)
 	}
-	var history []orderRow
-	if err := sqlx.SelectContext(ctx, r.Tx, &history, r.Tx.Rebind(`SELECT id, order_id, type, payload_id, revises, created_at FROM orders
-		WHERE connection_id = ? AND order_id = ? ORDER BY created_at, id`), r.Conn.ID, orderID); err != nil {
+	history, err := invoicing.OrderHistory(ctx, r.Tx, r.Conn.ID, orderID)
+	if err != nil {
 		return nil, cxml.Status{}, err
 	}
 	if len(history) == 0 {
@@ -224,12 +213,11 @@ func (o *Orders) handleRevision(ctx context.Context, r *Request, req *cxml.Order
 	if err := o.recheck(ctx, r, lines); err != nil {
 		return nil, cxml.Status{}, err
 	}
-	ref := id.New("ord")
-	if _, err := r.Tx.ExecContext(ctx, r.Tx.Rebind(`INSERT INTO orders (id, organization_id, connection_id, order_id, po_number, type, source,
-		payload_id, revises, order_date, created_at) VALUES (?, ?, ?, ?, ?, ?, 'cxml', ?, ?, ?, ?)`),
-		ref, r.Conn.OrganizationID, r.Conn.ID, orderID, orderID, req.Type, r.Doc.PayloadID, latest.ID, req.OrderDate.Time.UTC(), r.Now.UTC()); err != nil {
+	order := o.order(r, req, orderID, &latest.ID)
+	if _, err := invoicing.RecordOrder(ctx, r.Tx, order); err != nil {
 		return nil, cxml.Status{}, err
 	}
+	ref := order.ID
 	current, err := o.activeAgreements(ctx, r.Tx, r.Conn.OrganizationID, history)
 	if err != nil {
 		return nil, cxml.Status{}, err
@@ -280,7 +268,7 @@ func (o *Orders) handleRevision(ctx context.Context, r *Request, req *cxml.Order
 		orderID, kept, pluralS(kept), created, cancelled)), nil
 }
 
-func refPayload(history []orderRow, orderRef string) string {
+func refPayload(history []invoicing.Order, orderRef string) string {
 	for _, h := range history {
 		if h.ID == orderRef {
 			return h.PayloadID
@@ -291,7 +279,7 @@ func refPayload(history []orderRow, orderRef string) string {
 
 // activeAgreements returns the active agreements of all documents of an
 // order.
-func (o *Orders) activeAgreements(ctx context.Context, tx sqlx.ExtContext, orgID string, history []orderRow) ([]invoicing.Agreement, error) {
+func (o *Orders) activeAgreements(ctx context.Context, tx sqlx.ExtContext, orgID string, history []invoicing.Order) ([]invoicing.Agreement, error) {
 	var out []invoicing.Agreement
 	for _, h := range history {
 		list, err := o.Agreements.List(ctx, tx, invoicing.Filter{OrganizationID: orgID, OrderRef: h.ID, Status: invoicing.AgreementActive})

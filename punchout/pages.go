@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"html/template"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,7 +22,7 @@ import (
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/exchange"
 	"github.com/cxmlgate/punchout/internal/secret"
-	"github.com/cxmlgate/punchout/invoicing"
+	"github.com/cxmlgate/punchout/internal/web"
 	"github.com/cxmlgate/punchout/organization"
 )
 
@@ -52,12 +51,12 @@ type Pages struct {
 	Connections *Connections
 	Catalog     *catalog.Store
 	Orgs        *organization.Store
-	Agreements  *invoicing.Agreements
-	Keys        *secret.Keyring
-	IDs         *cxml.PayloadIDs
-	BaseURL     string
-	Log         *slog.Logger
-	Now         func() time.Time
+	// Subscriptions makes the agreements of auto-approved offers.
+	Subscriptions *Subscriptions
+	Keys          *secret.Keyring
+	IDs           *cxml.PayloadIDs
+	BaseURL       string
+	Now           func() time.Time
 }
 
 type sessionDB interface {
@@ -299,45 +298,15 @@ func (p *Pages) RemoveFromCart(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, StartPageURL(p.BaseURL, c.Param("token"))+"/cart")
 }
 
-// subscribe creates the agreement of a free or BYOL offer at once, where
-// the connection auto-approves them: no round trip through the
-// procurement system.
+// subscribe answers the Subscribe button: the agreement of a free or BYOL
+// offer, made at once where the connection auto-approves them.
 func (p *Pages) subscribe(c echo.Context, sess *Session, offerID string) error {
 	ctx := c.Request().Context()
 	conn, err := p.Connections.Get(ctx, sess.ConnectionID)
 	if err != nil {
 		return err
 	}
-	if sess.ReadOnly() {
-		return p.renderError(c, errs.E(errs.Forbidden, "this session was opened for viewing only (inspect)"))
-	}
-	prod, o, err := p.Catalog.GetOffer(ctx, nil, offerID)
-	if err != nil || !o.VisibleTo(sess.OrganizationID) {
-		return p.renderError(c, errs.E(errs.NotFound, "offer %s is not in your catalog", offerID))
-	}
-	if !conn.AutoApproveFreeBYOL || !catalog.AutoApprovable(o) {
-		return p.renderError(c, errs.E(errs.Forbidden, "%s needs approval in %s: use Request approval", prod.Name, conn.SystemName()))
-	}
-	if ok, why := catalog.Requestable(prod, o); !ok {
-		return p.renderError(c, errs.E(errs.Forbidden, "%s", why))
-	}
-	if o.Expired(p.Now()) {
-		return p.renderError(c, errs.E(errs.Expired, "this offer has expired"))
-	}
-	u := sess.User()
-	var a *invoicing.Agreement
-	err = p.DB.Transact(ctx, func(tx *sqlx.Tx) error {
-		if ok, err := p.Catalog.Allowed(ctx, tx, sess.OrganizationID, prod.ID); err != nil {
-			return err
-		} else if !ok {
-			return errs.E(errs.Forbidden, "%s is not in your organization's private marketplace", prod.Name)
-		}
-		a, err = subscribe(ctx, tx, p.Agreements, Subscription{
-			OrganizationID: sess.OrganizationID, ConnectionID: conn.ID, Source: "auto_approval", Product: prod, Offer: o,
-			Email: u.Email, Name: u.DisplayName(), Via: "",
-		}, p.Now())
-		return err
-	})
+	prod, o, a, err := p.Subscriptions.AutoApprove(ctx, sess, conn, offerID)
 	if err != nil {
 		return p.renderError(c, err)
 	}
@@ -351,7 +320,7 @@ func (p *Pages) subscribe(c echo.Context, sess *Session, offerID string) error {
 		Heading, Message string
 	}{pc, "You are subscribed to " + prod.Name, "Your organization approves " + o.PricingModel.Label() +
 		" offers automatically, so your agreement " + a.ID + " is active now, without a request in " + conn.SystemName() +
-		". A confirmation has been sent to " + u.Email + "."})
+		". A confirmation has been sent to " + sess.User().Email + "."})
 }
 
 type lineView struct {
@@ -372,7 +341,7 @@ func (p *Pages) Cart(c echo.Context) error {
 	for _, l := range cart.Lines {
 		lv := lineView{
 			OfferID: l.Offer.ID, ProductName: l.Product.Name, Vendor: l.Product.Vendor, Model: l.Offer.PricingModel.Label(),
-			Terms: TermsText(conn, &l.Offer), Price: moneyText(l.UnitPrice, l.Currency), Stale: l.Stale,
+			Terms: TermsText(conn, &l.Offer), Price: moneyText(l.UnitPrice, l.Offer.Currency), Stale: l.Stale,
 		}
 		switch l.Offer.PricingModel {
 		case catalog.PAYG:
@@ -409,36 +378,7 @@ func (p *Pages) Checkout(c echo.Context) error {
 	if !conn.FormPostAllowed(sess.BrowserFormPostURL) {
 		return p.renderError(c, errs.E(errs.Forbidden, "the return address of this session is not one of the hosts this connection allows; ask your administrator to check the connection"))
 	}
-	var out []byte
-	var cart *Cart
-	err = p.DB.Transact(ctx, func(tx *sqlx.Tx) error {
-		cart, err = LoadCart(ctx, tx, p.Sessions, p.Catalog, conn, sess, p.Now())
-		if err != nil {
-			return err
-		}
-		for _, l := range cart.Lines {
-			if l.Stale != "" {
-				return errs.E(errs.Conflict, "%s: %s", l.Product.Name, l.Stale)
-			}
-		}
-		doc := p.orderMessage(conn, sess, cart)
-		out, err = cxml.Marshal(doc)
-		if err != nil {
-			return err
-		}
-		rec := &exchange.Record{
-			Direction: exchange.Out, DocType: doc.Kind(), PayloadID: doc.PayloadID,
-			StatusCode: cxml.StatusOK, Document: out, CreatedAt: p.Now().UTC(),
-		}
-		rec.ID = newExchangeID()
-		rec.ConnectionID.String, rec.ConnectionID.Valid = conn.ID, true
-		rec.OrganizationID.String, rec.OrganizationID.Valid = conn.OrganizationID, true
-		rec.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
-		if err := exchange.InsertRecord(ctx, tx, rec); err != nil {
-			return err
-		}
-		return p.Sessions.MarkReturned(ctx, tx, sess.ID)
-	})
+	out, cart, err := p.returnCart(ctx, sess, conn, web.RequestID(c))
 	if err != nil {
 		return p.renderError(c, err)
 	}
@@ -460,6 +400,36 @@ func (p *Pages) Checkout(c echo.Context) error {
 		SystemName, Action, Field, Value, Total, Nonce, Target string
 		Count                                                  int
 	}{conn.SystemName(), strings.TrimSpace(sess.BrowserFormPostURL), conn.FormPostField, value, total, n64, "", len(cart.Lines)})
+}
+
+// returnCart makes the PunchOutOrderMessage of a session's cart, logs it
+// and marks the session returned, in one transaction. A line whose offer
+// expired or was revised refuses the whole cart.
+func (p *Pages) returnCart(ctx context.Context, sess *Session, conn *Connection, requestID string) ([]byte, *Cart, error) {
+	var out []byte
+	var cart *Cart
+	err := p.DB.Transact(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		cart, err = LoadCart(ctx, tx, p.Sessions, p.Catalog, conn, sess, p.Now())
+		if err != nil {
+			return err
+		}
+		for _, l := range cart.Lines {
+			if l.Stale != "" {
+				return errs.E(errs.Conflict, "%s: %s", l.Product.Name, l.Stale)
+			}
+		}
+		doc := p.orderMessage(conn, sess, cart)
+		if out, err = cxml.Marshal(doc); err != nil {
+			return err
+		}
+		rec := exchange.NewOutRecord(p.Now(), requestID, doc.Kind(), doc.PayloadID, out, conn.ID, conn.OrganizationID)
+		if err := exchange.InsertRecord(ctx, tx, rec); err != nil {
+			return err
+		}
+		return p.Sessions.MarkReturned(ctx, tx, sess.ID)
+	})
+	return out, cart, err
 }
 
 // moneyText writes an amount for people: thousands separators and the

@@ -33,7 +33,7 @@ func (p *Pages) orderMessage(conn *Connection, sess *Session, cart *Cart) *cxml.
 				SupplierPartAuxiliaryID: QuoteRef{OfferID: l.Offer.ID, Revision: l.Item.OfferRevision, SessionID: sess.ID}.Encode(p.Keys),
 			},
 			ItemDetail: cxml.ItemDetail{
-				UnitPrice:          cxml.NewMoney(l.UnitPrice, l.Currency),
+				UnitPrice:          cxml.NewMoney(l.UnitPrice, l.Offer.Currency),
 				Descriptions:       []cxml.Description{{Lang: "en-US", Text: description(conn, &l), ShortName: l.Product.Name}},
 				UnitOfMeasure:      UnitOfMeasure(&l.Offer),
 				Classifications:    []cxml.Classification{{Domain: "UNSPSC", Value: l.Product.UNSPSC}},
@@ -42,10 +42,13 @@ func (p *Pages) orderMessage(conn *Connection, sess *Session, cart *Cart) *cxml.
 				Extrinsics:         lineExtrinsics(&l),
 			},
 		}
-		if src := parseElementXML(l.Item.Source); src != nil {
-			it.Passthrough = cxml.PassthroughOf(src)
-			if d := src.FindElement("ItemDetail"); d != nil {
-				it.ItemDetail.Extrinsics = mergeExtrinsics(it.ItemDetail.Extrinsics, d)
+		// A line restored from the buyer's ItemOut (edit) carries back
+		// what the buyer added to it.
+		if l.Item.Source != "" {
+			if out, err := cxml.ParseItemOutXML(l.Item.Source); err == nil {
+				echo := out.Echo()
+				it.Passthrough = echo.Passthrough
+				it.ItemDetail.Extrinsics = mergeExtrinsics(it.ItemDetail.Extrinsics, echo.ItemDetail.Extrinsics)
 			}
 		}
 		msg.Items = append(msg.Items, it)

@@ -5,8 +5,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/beevik/etree"
-
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/errs"
@@ -117,11 +115,7 @@ func (s *Setup) restoreCart(ctx context.Context, r *Request, sess *Session, line
 			return errs.E(errs.Invalid, "line %d of the cart is in %s and the lines before it in %s; a cart has one currency, so split it in %s and reopen each part",
 				lineNo(line, i), o.Currency, currency, r.Conn.SystemName())
 		}
-		src := ""
-		if line.Source != nil {
-			src = elementXML(line.Source)
-		}
-		if err := s.Sessions.PutItem(ctx, r.Tx, CartItem{SessionID: sess.ID, OfferID: o.ID, OfferRevision: revision, Quantity: "1", Source: src}); err != nil {
+		if err := s.Sessions.PutItem(ctx, r.Tx, CartItem{SessionID: sess.ID, OfferID: o.ID, OfferRevision: revision, Quantity: "1", Source: line.ItemOutXML()}); err != nil {
 			return err
 		}
 	}
@@ -135,44 +129,17 @@ func lineNo(l cxml.ItemOut, i int) int {
 	return i + 1
 }
 
-func elementXML(e *etree.Element) string {
-	d := etree.NewDocument()
-	d.SetRoot(e.Copy())
-	s, err := d.WriteToString()
-	if err != nil {
-		return ""
-	}
-	return s
-}
-
-// parseElementXML reads back what elementXML wrote.
-func parseElementXML(s string) *etree.Element {
-	if s == "" {
-		return nil
-	}
-	d := etree.NewDocument()
-	if err := d.ReadFromString(s); err != nil {
-		return nil
-	}
-	return d.Root()
-}
-
-// mergeExtrinsics appends the buyer's own ItemDetail extrinsics of an
-// echoed line to ours, except those we set ourselves.
-func mergeExtrinsics(ours []cxml.Extrinsic, detail *etree.Element) []cxml.Extrinsic {
+// mergeExtrinsics appends the buyer's own extrinsics of an echoed line
+// to ours, except those we set ourselves.
+func mergeExtrinsics(ours, theirs []cxml.Extrinsic) []cxml.Extrinsic {
 	have := map[string]bool{}
 	for _, x := range ours {
 		have[strings.ToLower(x.Name)] = true
 	}
-	for _, c := range detail.ChildElements() {
-		if c.Tag != "Extrinsic" || c.Space != "" {
-			continue
+	for _, x := range theirs {
+		if !have[strings.ToLower(x.Name)] {
+			ours = append(ours, x)
 		}
-		name := c.SelectAttrValue("name", "")
-		if have[strings.ToLower(name)] {
-			continue
-		}
-		ours = append(ours, cxml.Extrinsic{Name: name, Element: c.Copy()})
 	}
 	return ours
 }

@@ -36,19 +36,20 @@ type Subscription struct {
 // subscribe records the order and creates the agreement inside tx, and
 // queues the subscriber's email.
 func subscribe(ctx context.Context, tx *sqlx.Tx, agreements *invoicing.Agreements, s Subscription, now time.Time) (*invoicing.Agreement, error) {
-	ref := id.New("ord")
-	orderID := id.New(map[string]string{"auto_approval": "auto", "checkout": "chk"}[s.Source])
 	var conn *string
 	if s.ConnectionID != "" {
 		conn = &s.ConnectionID
 	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO orders (id, organization_id, connection_id, order_id, po_number, type, source,
-		payload_id, revises, order_date, created_at) VALUES (?, ?, ?, ?, ?, 'new', ?, '', NULL, ?, ?)`),
-		ref, s.OrganizationID, conn, orderID, s.PONumber, s.Source, now.UTC(), now.UTC()); err != nil {
+	order := &invoicing.Order{
+		OrganizationID: s.OrganizationID, ConnectionID: conn, PONumber: s.PONumber, Type: "new", Source: s.Source,
+		OrderID:   id.New(map[string]string{invoicing.SourceAutoApproval: "auto", invoicing.SourceCheckout: "chk"}[s.Source]),
+		OrderDate: now, CreatedAt: now,
+	}
+	if _, err := invoicing.RecordOrder(ctx, tx, order); err != nil {
 		return nil, err
 	}
 	a, err := agreements.Create(ctx, tx, invoicing.NewAgreement{
-		OrganizationID: s.OrganizationID, ConnectionID: s.ConnectionID, OrderRef: ref, OrderID: orderID, LineNumber: 1,
+		OrganizationID: s.OrganizationID, ConnectionID: s.ConnectionID, OrderRef: order.ID, OrderID: order.OrderID, LineNumber: 1,
 		Offer: s.Offer, Start: now, PONumber: s.PONumber, UsagePONumber: s.UsagePONumber, SubscriberEmail: s.Email, SubscriberName: s.Name,
 	})
 	if err != nil {
@@ -80,9 +81,10 @@ func CheckoutEligible(p *catalog.Product, o *catalog.Offer) (bool, string) {
 		p.Name + " (" + o.PricingModel.Label() + ") is not one of them"
 }
 
-// CheckoutHTTP serves POST /api/v1/subscriptions: a purchase with a PO
-// number entered at checkout, for organizations whose po_mode is checkout.
-type CheckoutHTTP struct {
+// Subscriptions makes agreements without an OrderRequest: free and BYOL
+// offers auto-approved from the start page, and purchases with a PO
+// number entered at checkout.
+type Subscriptions struct {
 	DB         sessionDB
 	Orgs       *organization.Store
 	Catalog    *catalog.Store
@@ -90,63 +92,112 @@ type CheckoutHTTP struct {
 	Now        func() time.Time
 }
 
-// Subscribe answers POST /api/v1/subscriptions {organization_id, offer_id,
-// po_number, usage_po_number?, subscriber_email, subscriber_name?}.
-func (h *CheckoutHTTP) Subscribe(c echo.Context) error {
-	var in struct {
-		OrganizationID  string `json:"organization_id"`
-		OfferID         string `json:"offer_id"`
-		PONumber        string `json:"po_number"`
-		UsagePONumber   string `json:"usage_po_number"`
-		SubscriberEmail string `json:"subscriber_email"`
-		SubscriberName  string `json:"subscriber_name"`
-	}
-	if err := web.Bind(c, &in); err != nil {
+// create checks the organization's private marketplace and subscribes,
+// in one transaction.
+func (s *Subscriptions) create(ctx context.Context, sub Subscription) (*invoicing.Agreement, error) {
+	var a *invoicing.Agreement
+	err := s.DB.Transact(ctx, func(tx *sqlx.Tx) error {
+		if ok, err := s.Catalog.Allowed(ctx, tx, sub.OrganizationID, sub.Product.ID); err != nil {
+			return err
+		} else if !ok {
+			return errs.E(errs.Forbidden, "%s is not in your organization's private marketplace", sub.Product.Name)
+		}
+		var err error
+		a, err = subscribe(ctx, tx, s.Agreements, sub, s.Now())
 		return err
+	})
+	return a, err
+}
+
+// AutoApprove creates the agreement of a free or BYOL offer at once, where
+// the session's connection auto-approves them: no round trip through the
+// procurement system.
+func (s *Subscriptions) AutoApprove(ctx context.Context, sess *Session, conn *Connection, offerID string) (*catalog.Product, *catalog.Offer, *invoicing.Agreement, error) {
+	if sess.ReadOnly() {
+		return nil, nil, nil, errs.E(errs.Forbidden, "this session was opened for viewing only (inspect)")
 	}
-	ctx := c.Request().Context()
-	org, err := h.Orgs.Get(ctx, in.OrganizationID)
+	prod, o, err := s.Catalog.GetOffer(ctx, nil, offerID)
+	if err != nil || !o.VisibleTo(sess.OrganizationID) {
+		return nil, nil, nil, errs.E(errs.NotFound, "offer %s is not in your catalog", offerID)
+	}
+	if !conn.AutoApproveFreeBYOL || !catalog.AutoApprovable(o) {
+		return nil, nil, nil, errs.E(errs.Forbidden, "%s needs approval in %s: use Request approval", prod.Name, conn.SystemName())
+	}
+	if ok, why := catalog.Requestable(prod, o); !ok {
+		return nil, nil, nil, errs.E(errs.Forbidden, "%s", why)
+	}
+	if o.Expired(s.Now()) {
+		return nil, nil, nil, errs.E(errs.Expired, "this offer has expired")
+	}
+	u := sess.User()
+	a, err := s.create(ctx, Subscription{
+		OrganizationID: sess.OrganizationID, ConnectionID: conn.ID, Source: invoicing.SourceAutoApproval, Product: prod, Offer: o,
+		Email: u.Email, Name: u.DisplayName(),
+	})
+	return prod, o, a, err
+}
+
+// CheckoutOrder is a purchase with a PO number entered at checkout.
+type CheckoutOrder struct {
+	OrganizationID  string `json:"organization_id"`
+	OfferID         string `json:"offer_id"`
+	PONumber        string `json:"po_number"`
+	UsagePONumber   string `json:"usage_po_number"`
+	SubscriberEmail string `json:"subscriber_email"`
+	SubscriberName  string `json:"subscriber_name"`
+}
+
+// AtCheckout subscribes an organization whose po_mode is checkout, with
+// the PO number (up to 200 characters) its user entered; the PO rules of
+// orders apply.
+func (s *Subscriptions) AtCheckout(ctx context.Context, in CheckoutOrder) (*invoicing.Agreement, error) {
+	org, err := s.Orgs.Get(ctx, in.OrganizationID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if org.POMode != organization.POModeCheckout {
-		return errs.E(errs.Conflict, "organization %s takes PO numbers from %s, not at checkout; the two are never both enabled", org.ID,
+		return nil, errs.E(errs.Conflict, "organization %s takes PO numbers from %s, not at checkout; the two are never both enabled", org.ID,
 			map[organization.POMode]string{organization.POModeProcurementSystem: "its procurement system", organization.POModeNone: "nowhere (po_mode none)"}[org.POMode])
 	}
 	po, err := invoicing.ValidatePONumber(in.PONumber)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	usagePO := ""
 	if strings.TrimSpace(in.UsagePONumber) != "" {
 		if usagePO, err = invoicing.ValidatePONumber(in.UsagePONumber); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	p, o, err := h.Catalog.GetOffer(ctx, nil, in.OfferID)
+	p, o, err := s.Catalog.GetOffer(ctx, nil, in.OfferID)
 	if err != nil || !o.VisibleTo(org.ID) {
-		return errs.E(errs.NotFound, "offer %s is not in the organization's catalog", in.OfferID)
+		return nil, errs.E(errs.NotFound, "offer %s is not in the organization's catalog", in.OfferID)
 	}
 	if ok, why := CheckoutEligible(p, o); !ok {
-		return errs.E(errs.Forbidden, "%s", why)
+		return nil, errs.E(errs.Forbidden, "%s", why)
 	}
-	now := h.Now()
-	if o.Expired(now) {
-		return errs.E(errs.Expired, "offer %s expired on %s; ask the seller for a new one", o.ID, o.ExpiresAt.UTC().Format(time.DateOnly))
+	if o.Expired(s.Now()) {
+		return nil, errs.E(errs.Expired, "offer %s expired on %s; ask the seller for a new one", o.ID, o.ExpiresAt.UTC().Format(time.DateOnly))
 	}
-	var a *invoicing.Agreement
-	err = h.DB.Transact(ctx, func(tx *sqlx.Tx) error {
-		if ok, err := h.Catalog.Allowed(ctx, tx, org.ID, p.ID); err != nil {
-			return err
-		} else if !ok {
-			return errs.E(errs.Forbidden, "%s is not in the organization's private marketplace", p.Name)
-		}
-		a, err = subscribe(ctx, tx, h.Agreements, Subscription{
-			OrganizationID: org.ID, Source: "checkout", Product: p, Offer: o, PONumber: po, UsagePONumber: usagePO,
-			Email: strings.TrimSpace(in.SubscriberEmail), Name: strings.TrimSpace(in.SubscriberName),
-		}, now)
-		return err
+	return s.create(ctx, Subscription{
+		OrganizationID: org.ID, Source: invoicing.SourceCheckout, Product: p, Offer: o, PONumber: po, UsagePONumber: usagePO,
+		Email: strings.TrimSpace(in.SubscriberEmail), Name: strings.TrimSpace(in.SubscriberName),
 	})
+}
+
+// CheckoutHTTP serves POST /api/v1/subscriptions.
+type CheckoutHTTP struct {
+	Subscriptions *Subscriptions
+}
+
+// Subscribe answers POST /api/v1/subscriptions {organization_id, offer_id,
+// po_number, usage_po_number?, subscriber_email, subscriber_name?}.
+func (h *CheckoutHTTP) Subscribe(c echo.Context) error {
+	var in CheckoutOrder
+	if err := web.Bind(c, &in); err != nil {
+		return err
+	}
+	a, err := h.Subscriptions.AtCheckout(c.Request().Context(), in)
 	if err != nil {
 		return err
 	}

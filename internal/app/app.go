@@ -127,7 +127,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Endpoint = punchout.NewEndpoint(d, a.Connections, a.IDs, cxml.Limits{MaxBytes: cfg.MaxBodyBytes}, cfg.BaseURL+"/cxml", log)
 	setup := &punchout.Setup{Sessions: a.Sessions, Catalog: a.Catalog, Keys: keys, BaseURL: cfg.BaseURL}
 	a.Endpoint.Handle("PunchOutSetupRequest", setup.Handle)
-	orders := &punchout.Orders{DB: d, Sessions: a.Sessions, Catalog: a.Catalog, Agreements: a.Agreements, Keys: keys, BaseURL: cfg.BaseURL}
+	orders := &punchout.Orders{DB: d, Sessions: a.Sessions, Catalog: a.Catalog, Agreements: a.Agreements, Keys: keys}
 	a.Endpoint.Prepare("OrderRequest", orders.Prepare)
 	a.Endpoint.Handle("OrderRequest", orders.Handle)
 	if cfg.Demo {

@@ -24,11 +24,12 @@ func (a *App) routes() {
 	orgs := &organization.HTTP{Store: a.Organizations}
 	cat := &catalog.HTTP{Store: a.Catalog}
 	inv := &invoicing.HTTP{POs: a.POs, Agreements: a.Agreements, Billing: a.Billing}
+	subs := &punchout.Subscriptions{DB: a.DB, Orgs: a.Organizations, Catalog: a.Catalog, Agreements: a.Agreements, Now: time.Now}
 	pages := &punchout.Pages{
 		DB: a.DB, Sessions: a.Sessions, Connections: a.Connections, Catalog: a.Catalog, Orgs: a.Organizations,
-		Agreements: a.Agreements, Keys: a.Keys, IDs: a.IDs, BaseURL: a.Config.BaseURL, Log: a.Log, Now: time.Now,
+		Subscriptions: subs, Keys: a.Keys, IDs: a.IDs, BaseURL: a.Config.BaseURL, Now: time.Now,
 	}
-	checkout := &punchout.CheckoutHTTP{DB: a.DB, Orgs: a.Organizations, Catalog: a.Catalog, Agreements: a.Agreements, Now: time.Now}
+	checkout := &punchout.CheckoutHTTP{Subscriptions: subs}
 	po := &punchout.HTTP{Endpoint: a.Endpoint, Connections: a.Connections, MaxBytes: a.Config.MaxBodyBytes, Metrics: a.Metrics}
 
 	// Operations.

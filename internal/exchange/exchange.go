@@ -3,7 +3,8 @@
 // and the document itself with its shared secrets removed. It also holds
 // the answers that make inbound requests idempotent: a request that
 // repeats a payloadID from the same connection gets the stored answer,
-// byte for byte, and nothing else happens.
+// byte for byte, and changes nothing (the repeat itself is logged, as a
+// replay of the original).
 package exchange
 
 import (
@@ -108,6 +109,17 @@ func Insert(ctx context.Context, tx sqlx.ExtContext, p *Pair) error {
 		return err
 	}
 	return insert(ctx, tx, &p.In)
+}
+
+// NewOutRecord prepares the log record of a document the gateway sends
+// on its own, not as an answer: a cart it returns, an invoice it posts.
+func NewOutRecord(now time.Time, requestID, docType, payloadID string, doc []byte, connectionID, organizationID string) *Record {
+	return &Record{
+		ID: id.New("xout"), Direction: Out, DocType: docType, PayloadID: payloadID, StatusCode: cxml.StatusOK,
+		RequestID: requestID, Document: clean(doc), CreatedAt: now.UTC(),
+		ConnectionID:   sql.NullString{String: connectionID, Valid: connectionID != ""},
+		OrganizationID: sql.NullString{String: organizationID, Valid: organizationID != ""},
+	}
 }
 
 // InsertRecord stores one record, for documents that are not answers to a
