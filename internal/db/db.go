@@ -7,7 +7,9 @@
 //
 // SQLite writes go through one writer connection in immediate
 // transactions (WAL, busy timeout); reads use a pool of read-only
-// connections. On PostgreSQL both are the same pool.
+// connections; a background checkpointer moves committed pages from the
+// WAL into the database file, so that no request's commit does it. On
+// PostgreSQL both are the same pool.
 package db
 
 import (
@@ -43,6 +45,8 @@ type DB struct {
 	R *sqlx.DB
 	// W serves writes; on SQLite it has exactly one connection.
 	W *sqlx.DB
+
+	ckpt *checkpointer // SQLite only
 }
 
 // Open opens the database named by dsn — "sqlite:PATH" (or a bare path)
@@ -77,7 +81,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=1&_synchronous=NORMAL&_stmt_cache_size=128&_cache_size=-32000"
-	w, err := sqlx.Open("sqlite3", base+"&_txlock=immediate")
+	w, err := sqlx.Open(sqliteDriver, base+"&_txlock=immediate&"+noAutoCheckpoint)
 	if err != nil {
 		return nil, err
 	}
@@ -89,14 +93,20 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
 
-	r, err := sqlx.Open("sqlite3", base+"&_query_only=1")
+	r, err := sqlx.Open(sqliteDriver, base+"&_query_only=1")
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &DB{Engine: SQLite, R: r, W: w}, nil
+	c, err := startCheckpointer(ctx, base, checkpointEvery)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	return &DB{Engine: SQLite, R: r, W: w, ckpt: c}, nil
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
@@ -118,7 +128,11 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 
 // Close closes the connections.
 func (d *DB) Close() error {
-	err := d.W.Close()
+	var err error
+	if d.ckpt != nil {
+		err = d.ckpt.close()
+	}
+	err = errors.Join(err, d.W.Close())
 	if d.R != d.W {
 		err = errors.Join(err, d.R.Close())
 	}
@@ -145,6 +159,9 @@ func (d *DB) Transact(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if d.ckpt != nil {
+		d.ckpt.dirty.Store(true)
 	}
 	return nil
 }

@@ -2,6 +2,10 @@ package db_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,4 +65,46 @@ func TestReopenIsIdempotent(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, d.Close())
 	}
+}
+
+// The writer never checkpoints (a commit that did would copy and fsync
+// the WAL while holding the only write lock); the background
+// checkpointer moves committed pages into the database file instead.
+func TestSQLiteCheckpointsInTheBackground(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "punchout.db")
+	ctx := context.Background()
+	d, err := db.Open(ctx, "sqlite:"+path)
+	require.NoError(t, err)
+	defer d.Close()
+
+	var auto int
+	require.NoError(t, d.W.GetContext(ctx, &auto, `PRAGMA wal_autocheckpoint`))
+	assert.Equal(t, 0, auto, "the writer's automatic checkpoint")
+
+	now := time.Now().UTC()
+	for i := range 50 {
+		require.NoError(t, d.Transact(ctx, func(tx *sqlx.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO organizations (id, name, po_mode, created_at) VALUES (?, ?, 'none', ?)`,
+				fmt.Sprintf("org_%d", i), strings.Repeat("x", 2000), now)
+			return err
+		}))
+	}
+	// The database file alone, without its WAL, holds every row once the
+	// checkpointer has run.
+	inFile := func() int {
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		cp := filepath.Join(t.TempDir(), "copy.db")
+		require.NoError(t, os.WriteFile(cp, b, 0o600))
+		c, err := sqlx.Open("sqlite3", "file:"+cp+"?mode=ro")
+		require.NoError(t, err)
+		defer c.Close()
+		var n int
+		if err := c.Get(&n, `SELECT COUNT(*) FROM organizations`); err != nil {
+			return -1
+		}
+		return n
+	}
+	require.Eventually(t, func() bool { return inFile() == 50 }, 5*time.Second, 50*time.Millisecond)
 }
