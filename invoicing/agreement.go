@@ -3,6 +3,7 @@ package invoicing
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -136,10 +137,11 @@ func (s *Agreements) Create(ctx context.Context, tx sqlx.ExtContext, in NewAgree
 func (s *Agreements) CreateMany(ctx context.Context, tx sqlx.ExtContext, ins []NewAgreement) ([]*Agreement, error) {
 	now := s.now().UTC()
 	out := make([]*Agreement, 0, len(ins))
-	aq := `INSERT INTO agreements (` + agreementColumns + `) VALUES `
+	var aq, cq strings.Builder
+	aq.WriteString(`INSERT INTO agreements (` + agreementColumns + `) VALUES `)
 	var aargs []any
-	cq := `INSERT INTO charges (id, agreement_id, sequence, kind, fee, due_date, amount, currency,
-		dimension, unit, unit_price, status, invoice_id, created_at) VALUES `
+	cq.WriteString(`INSERT INTO charges (id, agreement_id, sequence, kind, fee, due_date, amount, currency,
+		dimension, unit, unit_price, status, invoice_id, created_at) VALUES `)
 	var cargs []any
 	var poLines []MarketplaceLine
 	for n, in := range ins {
@@ -160,18 +162,18 @@ func (s *Agreements) CreateMany(ctx context.Context, tx sqlx.ExtContext, ins []N
 		}
 		out = append(out, a)
 		if n > 0 {
-			aq += ", "
+			aq.WriteString(", ")
 		}
-		aq += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		aq.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		aargs = append(aargs, a.ID, a.OrganizationID, a.ConnectionID, a.OrderRef, a.OrderID, a.LineNumber, a.OfferID, a.OfferRevision,
 			a.ProductID, a.PricingModel, a.Currency, a.StartDate, a.EndDate, a.TotalContractValue, a.PONumber, a.UsagePONumber,
 			a.Status, a.SubscriberEmail, a.SubscriberName, a.CreatedAt, a.UpdatedAt, a.CancelledAt)
 		for i, c := range chargesOf(a, o, in.Start.UTC()) {
 			c.ID, c.AgreementID, c.Sequence, c.Status, c.CreatedAt = id.New("chg"), a.ID, i+1, "scheduled", now
 			if len(cargs) > 0 {
-				cq += ", "
+				cq.WriteString(", ")
 			}
-			cq += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+			cq.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 			cargs = append(cargs, c.ID, c.AgreementID, c.Sequence, c.Kind, c.Fee, c.DueDate, c.Amount, c.Currency, c.Dimension, c.Unit, c.UnitPrice,
 				c.Status, c.InvoiceID, c.CreatedAt)
 		}
@@ -200,11 +202,11 @@ func (s *Agreements) CreateMany(ctx context.Context, tx sqlx.ExtContext, ins []N
 	if len(out) == 0 {
 		return out, nil
 	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(aq), aargs...); err != nil {
+	if _, err := tx.ExecContext(ctx, tx.Rebind(aq.String()), aargs...); err != nil {
 		return nil, err
 	}
 	if len(cargs) > 0 {
-		if _, err := tx.ExecContext(ctx, tx.Rebind(cq), cargs...); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(cq.String()), cargs...); err != nil {
 			return nil, err
 		}
 	}

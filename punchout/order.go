@@ -49,8 +49,10 @@ type preparedOrder struct {
 
 // Prepare checks the order's header and validates every line with reads
 // only, outside the write transaction. A resend of a known new order is
-// not validated again: it is answered as before even if its offers have
-// since expired.
+// answered as before even if its offers have since expired: a new order
+// whose lines are refused is looked up, and only then, so an order that
+// passes costs no lookup here (the write finds a resend by the orders'
+// unique index).
 func (o *Orders) Prepare(ctx context.Context, r *Request) (any, error) {
 	req := r.Doc.Request.Body.(*cxml.OrderRequest)
 	orderID, err := validateOrderHeader(req)
@@ -60,9 +62,17 @@ func (o *Orders) Prepare(ctx context.Context, r *Request) (any, error) {
 	p := &preparedOrder{orderID: orderID}
 	switch req.Type {
 	case cxml.OrderNew:
-		if p.seen, err = invoicing.OrderSeen(ctx, o.DB.R, r.Conn.ID, orderID); err != nil || p.seen {
-			return p, err
+		if p.lines, err = o.validateLines(ctx, o.DB.R, r, req, orderID); err != nil {
+			seen, serr := invoicing.OrderSeen(ctx, o.DB.R, r.Conn.ID, orderID)
+			if serr != nil {
+				return nil, serr
+			}
+			if !seen {
+				return nil, err
+			}
+			p.seen, p.lines = true, nil
 		}
+		return p, nil
 	case cxml.OrderUpdate:
 	case cxml.OrderDelete:
 		return p, nil

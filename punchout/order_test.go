@@ -416,3 +416,28 @@ func TestMailStaysInOutboxWithoutSMTP(t *testing.T) {
 	assert.Equal(t, "pending", out.Messages[0].Status)
 	assert.Equal(t, "dana@democorp.example", out.Messages[0].To)
 }
+
+// A manual resend of an accepted order is answered as before even when
+// the seller revised the offer since: the order exists, nothing is
+// refused and nothing new is created.
+func TestResendOfAcceptedOrderAfterRevision(t *testing.T) {
+	s := apptest.Start(t, dbtestSQLite(t))
+	items := cart(t, s, "coupa", "ck-resend-rev", "offer-cloudsight-annual-contract")
+	_, doc := s.PostCXML(t, orderFromCart("coupa", "resend-rev-1@coupa", "PO-RESEND-REV", "new", "", items))
+	require.Equal(t, 200, doc.Response.Status.Code, doc.Response.Status.Detail)
+
+	require.Equal(t, 200, s.API(t, "POST", "/api/v1/catalog/import", map[string]any{"offers": []map[string]any{
+		{"id": "offer-cloudsight-annual-contract", "product_id": "prod-cloudsight", "pricing_model": "upfront", "currency": "USD", "price": "26000.00", "duration_months": 24},
+	}}, nil))
+
+	_, doc = s.PostCXML(t, orderFromCart("coupa", "resend-rev-2@coupa", "PO-RESEND-REV", "new", "", items))
+	assert.Equal(t, 200, doc.Response.Status.Code, doc.Response.Status.Detail)
+	assert.Contains(t, doc.Response.Status.Detail, "received before")
+	assert.Equal(t, 1, count(t, s, "agreements"))
+
+	// Another order for the same quote, under a new PO number, is refused.
+	_, doc = s.PostCXML(t, orderFromCart("coupa", "resend-rev-3@coupa", "PO-RESEND-REV-2", "new", "", items))
+	assert.Equal(t, 417, doc.Response.Status.Code)
+	assert.Contains(t, doc.Response.Status.Detail, "resend the revised offer for approval")
+	assert.Equal(t, 1, count(t, s, "agreements"))
+}
