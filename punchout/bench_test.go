@@ -103,8 +103,9 @@ func BenchmarkCXMLEndpoint(b *testing.B) {
 			// A five-line order writes five agreements, their charges, PO
 			// line items and outbox mail as well. Each order is a new PO,
 			// and an organization may have 100 active POs, so orders rotate
-			// over 100 buyer organizations: room for 10,000 orders.
-			const orgs = 100
+			// over 300 buyer organizations: room for 30,000 orders, more
+			// than a 2s run (with the testing package's ramp-up) posts.
+			const orgs = 300
 			type buyerOrg struct {
 				identity, secret string
 				order            template
