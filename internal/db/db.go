@@ -81,15 +81,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=1&_synchronous=NORMAL&_stmt_cache_size=128&_cache_size=-32000"
-	w, err := sqlx.Open(sqliteDriver, base+"&_txlock=immediate&"+noAutoCheckpoint)
+	w, err := openOneConn(ctx, base+"&_txlock=immediate&"+noAutoCheckpoint)
 	if err != nil {
-		return nil, err
-	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	if err := w.PingContext(ctx); err != nil {
-		w.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
 

@@ -16,18 +16,18 @@ import (
 
 // sqliteDriver is the name of go-sqlite3 as the gateway registers it:
 // the same driver, except that a statement that changes data runs on the
-// caller's goroutine and is not interrupted when its context is done.
+// caller's goroutine and is not interrupted halfway when its context is
+// done.
 //
 // go-sqlite3 runs each Exec with a cancellable context on a goroutine of
 // its own and waits for it. Every request context is cancellable (the
-// request timeout), so every write statement paid a goroutine start and
-// two scheduler handoffs, and on a busy server the writer, holding the one
-// write connection, waited for a processor after each statement while the
-// other requests queued behind it. A write statement on SQLite is short
-// and a write transaction, once begun, should end by its own commit or
-// rollback, not by a client going away halfway through. Queries keep
-// their cancellation (go-sqlite3 uses context.AfterFunc there, which costs
-// no goroutine).
+// request timeout), so every write statement, on the one write
+// connection, paid a goroutine start and two scheduler handoffs. A write
+// statement on SQLite is short. database/sql still refuses to start a
+// statement for a context that is done, and still rolls a transaction back
+// when its context ends, so a cancelled request changes nothing. Queries
+// keep their cancellation (go-sqlite3 uses context.AfterFunc there, which
+// costs no goroutine).
 const sqliteDriver = "sqlite3_gateway"
 
 func init() {
@@ -106,7 +106,7 @@ const walSizeLimit = 64 << 20
 // It is what SQLite's automatic checkpoint does, moved off the commit of
 // whichever request happened to cross the threshold.
 type checkpointer struct {
-	db    *sql.DB
+	db    *sqlx.DB
 	dirty atomic.Bool
 	stop  chan struct{}
 	done  chan struct{}
@@ -114,15 +114,8 @@ type checkpointer struct {
 }
 
 func startCheckpointer(ctx context.Context, dsn string, every time.Duration) (*checkpointer, error) {
-	cdb, err := sql.Open(sqliteDriver, dsn)
+	cdb, err := openOneConn(ctx, dsn)
 	if err != nil {
-		return nil, err
-	}
-	cdb.SetMaxOpenConns(1)
-	cdb.SetMaxIdleConns(1)
-	cdb.SetConnMaxLifetime(0)
-	if err := cdb.PingContext(ctx); err != nil {
-		cdb.Close()
 		return nil, err
 	}
 	c := &checkpointer{db: cdb, stop: make(chan struct{}), done: make(chan struct{})}
@@ -141,8 +134,8 @@ func (c *checkpointer) run(every time.Duration) {
 		case <-t.C:
 			if c.dirty.Swap(false) {
 				// A failed checkpoint (the database busy in another
-				// process) is tried again at the next commit's tick; the
-				// WAL keeps every page meanwhile.
+				// process) is tried again at the next tick; the WAL keeps
+				// every page meanwhile.
 				if _, err := c.db.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
 					c.dirty.Store(true)
 				}
@@ -161,4 +154,22 @@ func (c *checkpointer) close() error {
 		err = c.db.Close()
 	})
 	return err
+}
+
+// openOneConn opens a pool of exactly one connection that lives as long
+// as the pool, and checks that it opens: the writer's and the
+// checkpointer's.
+func openOneConn(ctx context.Context, dsn string) (*sqlx.DB, error) {
+	d, err := sqlx.Open(sqliteDriver, dsn)
+	if err != nil {
+		return nil, err
+	}
+	d.SetMaxOpenConns(1)
+	d.SetMaxIdleConns(1)
+	d.SetConnMaxLifetime(0)
+	if err := d.PingContext(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
 }
