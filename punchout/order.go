@@ -36,7 +36,7 @@ type acceptedLine struct {
 	number  int
 	product *catalog.Product
 	offer   *catalog.Offer
-	session *Session
+	session *lineSession
 }
 
 // preparedOrder is what Prepare found, before the write transaction.
@@ -304,17 +304,22 @@ func (o *Orders) activeAgreements(ctx context.Context, tx sqlx.ExtContext, orgID
 // validateLines checks every line; the first refusal refuses the order.
 func (o *Orders) validateLines(ctx context.Context, q sqlx.ExtContext, r *Request, req *cxml.OrderRequest, orderID string) ([]acceptedLine, error) {
 	// Look everything up at once: the lines of one order share a session
-	// and name a handful of offers.
-	lookup := &lineLookup{sessions: map[string]*Session{}}
+	// and name a handful of offers. Each quote is decoded (and its
+	// signature checked) once.
+	lookup := &lineLookup{sessions: map[string]*lineSession{}}
+	quotes := make([]quoteResult, len(req.Items))
 	var offerIDs []string
-	for _, it := range req.Items {
-		if quote, err := DecodeQuote(o.Keys, it.ItemID.SupplierPartAuxiliaryID); err == nil {
-			offerIDs = append(offerIDs, quote.OfferID)
-			if _, ok := lookup.sessions[quote.SessionID]; !ok {
-				lookup.sessions[quote.SessionID] = nil
-				if sess, err := o.Sessions.Get(ctx, q, quote.SessionID); err == nil {
-					lookup.sessions[quote.SessionID] = sess
-				}
+	for i, it := range req.Items {
+		quote, err := DecodeQuote(o.Keys, it.ItemID.SupplierPartAuxiliaryID)
+		quotes[i] = quoteResult{quote, err}
+		if err != nil {
+			continue
+		}
+		offerIDs = append(offerIDs, quote.OfferID)
+		if _, ok := lookup.sessions[quote.SessionID]; !ok {
+			lookup.sessions[quote.SessionID] = nil
+			if sess, err := o.Sessions.Get(ctx, q, quote.SessionID); err == nil {
+				lookup.sessions[quote.SessionID] = &lineSession{Session: sess, user: sess.User()}
 			}
 		}
 	}
@@ -322,8 +327,8 @@ func (o *Orders) validateLines(ctx context.Context, q sqlx.ExtContext, r *Reques
 	if lookup.offers, lookup.products, err = o.Catalog.GetOffers(ctx, q, offerIDs); err != nil {
 		return nil, err
 	}
-	var out []acceptedLine
-	seen := map[int]bool{}
+	out := make([]acceptedLine, 0, len(req.Items))
+	seen := make(map[int]bool, len(req.Items))
 	for i, it := range req.Items {
 		n := it.LineNumber
 		if n == 0 {
@@ -333,7 +338,7 @@ func (o *Orders) validateLines(ctx context.Context, q sqlx.ExtContext, r *Reques
 			return nil, errs.E(errs.Invalid, "order %s: line number %d appears twice", orderID, n)
 		}
 		seen[n] = true
-		l, err := o.validateLine(lookup, r, it, n)
+		l, err := o.validateLine(lookup, r, it, quotes[i], n)
 		if err != nil {
 			return nil, err
 		}
@@ -342,24 +347,37 @@ func (o *Orders) validateLines(ctx context.Context, q sqlx.ExtContext, r *Reques
 	return out, nil
 }
 
+// quoteResult is a line's decoded quote reference, or why it is not one.
+type quoteResult struct {
+	QuoteRef
+	err error
+}
+
+// lineSession is a session the lines of an order were quoted in, with its
+// user read once.
+type lineSession struct {
+	*Session
+	user User
+}
+
 // lineLookup holds what the lines of one order refer to.
 type lineLookup struct {
-	sessions map[string]*Session
+	sessions map[string]*lineSession
 	offers   map[string]*catalog.Offer
 	products map[string]*catalog.Product
 }
 
-func (o *Orders) validateLine(lookup *lineLookup, r *Request, it cxml.ItemOut, n int) (acceptedLine, error) {
+func (o *Orders) validateLine(lookup *lineLookup, r *Request, it cxml.ItemOut, qr quoteResult, n int) (acceptedLine, error) {
 	bad := func(code errs.Code, format string, args ...any) (acceptedLine, error) {
 		return acceptedLine{}, errs.E(code, "line %d: %s", n, fmt.Sprintf(format, args...))
 	}
 	if !it.Quantity.Equal(decimal.NewFromInt(1)) {
 		return bad(errs.Invalid, "quantity %s: a subscription is ordered with quantity 1", it.Quantity.String())
 	}
-	quote, err := DecodeQuote(o.Keys, it.ItemID.SupplierPartAuxiliaryID)
-	if err != nil {
-		return bad(errs.Invalid, "%s", errs.MessageOf(err))
+	if qr.err != nil {
+		return bad(errs.Invalid, "%s", errs.MessageOf(qr.err))
 	}
+	quote := qr.QuoteRef
 	if quote.OfferID != strings.TrimSpace(it.ItemID.SupplierPartID) {
 		return bad(errs.Invalid, "SupplierPartID %q does not match the quote reference, which is for offer %s; send the line as it came from the cart",
 			truncate(it.ItemID.SupplierPartID, 100), quote.OfferID)
@@ -415,7 +433,7 @@ func (o *Orders) createAgreements(ctx context.Context, r *Request, req *cxml.Ord
 	}
 	ins := make([]invoicing.NewAgreement, 0, len(lines))
 	for _, l := range lines {
-		u := l.session.User()
+		u := l.session.user
 		email, name := u.Email, u.DisplayName()
 		if email == "" {
 			email, name = contactEmail, contactName

@@ -33,30 +33,37 @@ func (q QuoteRef) Encode(keys *secret.Keyring) string {
 // DecodeQuote reads and verifies a reference made by Encode. Any
 // tampering, or a reference from another gateway, is an Invalid error.
 func DecodeQuote(keys *secret.Keyring, s string) (QuoteRef, error) {
-	bad := errs.E(errs.Invalid, "the SupplierPartAuxiliaryID %q is not a quote reference issued by this gateway; return to the catalog and request approval again", truncate(s, 80))
+	q, ok := decodeQuote(keys, s)
+	if !ok {
+		return QuoteRef{}, errs.E(errs.Invalid, "the SupplierPartAuxiliaryID %q is not a quote reference issued by this gateway; return to the catalog and request approval again", truncate(s, 80))
+	}
+	return q, nil
+}
+
+func decodeQuote(keys *secret.Keyring, s string) (QuoteRef, bool) {
 	rest, ok := strings.CutPrefix(strings.TrimSpace(s), quotePrefix)
 	if !ok {
-		return QuoteRef{}, bad
+		return QuoteRef{}, false
 	}
 	p64, s64, ok := strings.Cut(rest, ".")
 	if !ok {
-		return QuoteRef{}, bad
+		return QuoteRef{}, false
 	}
 	enc := base64.RawURLEncoding
 	payload, err1 := enc.DecodeString(p64)
 	sig, err2 := enc.DecodeString(s64)
 	if err1 != nil || err2 != nil || !keys.VerifySignature("quote", payload, sig) {
-		return QuoteRef{}, bad
+		return QuoteRef{}, false
 	}
 	parts := strings.Split(string(payload), "\x1f")
 	if len(parts) != 3 {
-		return QuoteRef{}, bad
+		return QuoteRef{}, false
 	}
 	rev, err := strconv.Atoi(parts[1])
 	if err != nil {
-		return QuoteRef{}, bad
+		return QuoteRef{}, false
 	}
-	return QuoteRef{OfferID: parts[0], Revision: rev, SessionID: parts[2]}, nil
+	return QuoteRef{OfferID: parts[0], Revision: rev, SessionID: parts[2]}, true
 }
 
 func truncate(s string, n int) string {

@@ -4,13 +4,18 @@
 package id
 
 import (
-	"strings"
+	"encoding/hex"
 
 	"github.com/google/uuid"
 )
 
-// New returns a fresh ID with the given prefix.
+// New returns a fresh ID with the given prefix: the prefix, "_" and the
+// UUID's 32 hex digits.
 func New(prefix string) string {
 	u := uuid.Must(uuid.NewV7())
-	return prefix + "_" + strings.ReplaceAll(u.String(), "-", "")
+	b := make([]byte, len(prefix)+1+32)
+	copy(b, prefix)
+	b[len(prefix)] = '_'
+	hex.Encode(b[len(prefix)+1:], u[:])
+	return string(b)
 }
