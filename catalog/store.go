@@ -427,8 +427,8 @@ func (s *Store) GetPrivateMarketplace(ctx context.Context, orgID string) (*Priva
 	return pm, nil
 }
 
-// GetOffers returns offers and their products by ID, in two queries;
-// IDs that do not exist are absent from the maps.
+// GetOffers returns offers and their products by ID, in one query; IDs
+// that do not exist are absent from the maps.
 func (s *Store) GetOffers(ctx context.Context, q sqlx.ExtContext, offerIDs []string) (map[string]*Offer, map[string]*Product, error) {
 	if q == nil {
 		q = s.db.R
@@ -437,36 +437,36 @@ func (s *Store) GetOffers(ctx context.Context, q sqlx.ExtContext, offerIDs []str
 	if len(offerIDs) == 0 {
 		return offers, products, nil
 	}
-	oq, args, err := sqlx.In(`SELECT `+offerColumns+` FROM offers WHERE id IN (?)`, offerIDs)
+	oq, args, err := sqlx.In(`SELECT o.id, o.product_id, o.pricing_model, o.currency, o.price, o.duration_months, o.schedule,
+		o.dimensions, o.private_to_organization_id, o.expires_at, o.revision, o.updated_at,
+		p.name AS product_name, p.vendor AS product_vendor, p.type AS product_type, p.unspsc AS product_unspsc,
+		p.description AS product_description
+		FROM offers o JOIN products p ON p.id = o.product_id WHERE o.id IN (?)`, offerIDs)
 	if err != nil {
 		return nil, nil, err
 	}
-	var rows []offerRow
+	var rows []struct {
+		offerRow
+		ProductName        string      `db:"product_name"`
+		ProductVendor      string      `db:"product_vendor"`
+		ProductType        ProductType `db:"product_type"`
+		ProductUNSPSC      string      `db:"product_unspsc"`
+		ProductDescription string      `db:"product_description"`
+	}
 	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(oq), args...); err != nil {
 		return nil, nil, err
 	}
-	var pids []string
 	for i := range rows {
-		o, err := rows[i].offer()
+		r := &rows[i]
+		o, err := r.offer()
 		if err != nil {
 			return nil, nil, err
 		}
 		offers[o.ID] = &o
-		pids = append(pids, o.ProductID)
-	}
-	if len(pids) == 0 {
-		return offers, products, nil
-	}
-	pq, args, err := sqlx.In(`SELECT id, name, vendor, type, unspsc, description FROM products WHERE id IN (?)`, pids)
-	if err != nil {
-		return nil, nil, err
-	}
-	var ps []Product
-	if err := sqlx.SelectContext(ctx, q, &ps, q.Rebind(pq), args...); err != nil {
-		return nil, nil, err
-	}
-	for i := range ps {
-		products[ps[i].ID] = &ps[i]
+		if _, ok := products[o.ProductID]; !ok {
+			products[o.ProductID] = &Product{ID: o.ProductID, Name: r.ProductName, Vendor: r.ProductVendor, Type: r.ProductType,
+				UNSPSC: r.ProductUNSPSC, Description: r.ProductDescription}
+		}
 	}
 	return offers, products, nil
 }

@@ -202,16 +202,18 @@ func (s *Agreements) CreateMany(ctx context.Context, tx sqlx.ExtContext, ins []N
 	if len(out) == 0 {
 		return out, nil
 	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(aq.String()), aargs...); err != nil {
-		return nil, err
-	}
-	if len(cargs) > 0 {
-		if _, err := tx.ExecContext(ctx, tx.Rebind(cq.String()), cargs...); err != nil {
+	// The PO lookups first: on a db.Tx the inserts are held, and sent
+	// with the rest of the transaction's at commit.
+	if len(poLines) > 0 {
+		if _, err := s.POs.AddMarketplaceLines(ctx, tx, poLines, now); err != nil {
 			return nil, err
 		}
 	}
-	if len(poLines) > 0 {
-		if _, err := s.POs.AddMarketplaceLines(ctx, tx, poLines, now); err != nil {
+	if err := db.ExecLater(ctx, tx, aq.String(), aargs...); err != nil {
+		return nil, err
+	}
+	if len(cargs) > 0 {
+		if err := db.ExecLater(ctx, tx, cq.String(), cargs...); err != nil {
 			return nil, err
 		}
 	}

@@ -554,41 +554,44 @@ func (s *PurchaseOrders) AddMarketplaceLines(ctx context.Context, tx sqlx.ExtCon
 			end = max(end, lines[i].EndMonth)
 			start = min(start, lines[i].StartMonth)
 		}
-		var r poRow
-		err := sqlx.GetContext(ctx, tx, &r, tx.Rebind(`SELECT `+poColumns+` FROM purchase_orders WHERE organization_id = ? AND po_number = ?`), k.org, k.number)
-		existing := 0
+		// One query tells whether the PO exists, in what state, how many
+		// line items it has, and how many other POs are active.
+		var r struct {
+			Exists          bool   `db:"po_exists"`
+			ExpirationMonth string `db:"expiration_month"`
+			AdminStatus     string `db:"admin_status"`
+			Lines           int    `db:"line_items"`
+			OtherActive     int    `db:"other_active"`
+		}
+		err := sqlx.GetContext(ctx, tx, &r, tx.Rebind(`SELECT
+				p.po_number IS NOT NULL AS po_exists,
+				COALESCE(p.expiration_month, '') AS expiration_month,
+				COALESCE(p.admin_status, '') AS admin_status,
+				(SELECT COUNT(*) FROM po_line_items WHERE organization_id = ? AND po_number = ?) AS line_items,
+				(SELECT COUNT(*) FROM purchase_orders
+					WHERE organization_id = ? AND po_number <> ? AND admin_status = 'active' AND expiration_month >= ?) AS other_active
+			FROM (SELECT 1 AS one) AS one
+			LEFT JOIN purchase_orders p ON p.organization_id = ? AND p.po_number = ?`),
+			k.org, k.number, k.org, k.number, month, k.org, k.number)
+		if err != nil {
+			return nil, err
+		}
+		existing := r.Lines
 		switch {
-		case db.IsNoRows(err):
-			active, err := countActive(ctx, tx, k.org, k.number, month)
-			if err != nil {
-				return nil, err
-			}
-			if active >= MaxActivePOs {
+		case !r.Exists:
+			if r.OtherActive >= MaxActivePOs {
 				return nil, activeLimitError(k.org)
 			}
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO purchase_orders (`+poColumns+`) VALUES (?, ?, '', ?, ?, 'active', 'order', ?, ?)`),
+			if err := db.ExecLater(ctx, tx, `INSERT INTO purchase_orders (`+poColumns+`) VALUES (?, ?, '', ?, ?, 'active', 'order', ?, ?)`,
 				k.org, k.number, start, end, now, now); err != nil {
 				return nil, err
 			}
-		case err != nil:
-			return nil, err
-		default:
-			if r.ExpirationMonth < month { // Expired: the new line items revive it.
-				if r.AdminStatus == StatusActive {
-					active, err := countActive(ctx, tx, k.org, k.number, month)
-					if err != nil {
-						return nil, err
-					}
-					if active >= MaxActivePOs {
-						return nil, activeLimitError(k.org)
-					}
-				}
-				if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE purchase_orders SET expiration_month = ?, updated_at = ? WHERE organization_id = ? AND po_number = ?`),
-					end, now, k.org, k.number); err != nil {
-					return nil, err
-				}
+		case r.ExpirationMonth < month: // Expired: the new line items revive it.
+			if r.AdminStatus == StatusActive && r.OtherActive >= MaxActivePOs {
+				return nil, activeLimitError(k.org)
 			}
-			if err := sqlx.GetContext(ctx, tx, &existing, tx.Rebind(`SELECT COUNT(*) FROM po_line_items WHERE organization_id = ? AND po_number = ?`), k.org, k.number); err != nil {
+			if err := db.ExecLater(ctx, tx, `UPDATE purchase_orders SET expiration_month = ?, updated_at = ? WHERE organization_id = ? AND po_number = ?`,
+				end, now, k.org, k.number); err != nil {
 				return nil, err
 			}
 		}
@@ -617,7 +620,7 @@ func (s *PurchaseOrders) AddMarketplaceLines(ctx context.Context, tx sqlx.ExtCon
 			}
 			args = append(args, li.ID, k.org, k.number, li.Type, li.StartMonth, li.EndMonth, li.Amount, li.Balance, li.Currency, agreement, li.Note, now)
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+		if err := db.ExecLater(ctx, tx, q, args...); err != nil {
 			return nil, err
 		}
 	}

@@ -22,9 +22,11 @@ import (
 type Request struct {
 	Doc       *cxml.Document
 	Conn      *Connection
-	Tx        *sqlx.Tx
 	Now       time.Time
 	RequestID string
+	// Tx holds back the writes nobody reads an answer from, and sends them
+	// with the exchange log's at commit (see db.Tx).
+	Tx *db.Tx
 	// Prepared is what the type's Preparer found, if it has one.
 	Prepared any
 }
@@ -154,7 +156,7 @@ func (e *Endpoint) Serve(ctx context.Context, body []byte, readErr error, reques
 	// concurrent duplicate either finds the stored answer or loses the race
 	// on the log's unique index and rolls back everything it did.
 	var answered *exchange.Pair
-	err = e.db.Transact(ctx, func(tx *sqlx.Tx) error {
+	err = e.db.TransactHeld(ctx, func(tx *db.Tx) error {
 		req.Tx = tx
 		body2, status, err := h(ctx, req)
 		if err != nil {

@@ -63,7 +63,7 @@ func Enqueue(ctx context.Context, tx sqlx.ExtContext, orgID, to, subject, body s
 	if orgID != "" {
 		m.OrganizationID = &orgID
 	}
-	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO outbox_mail (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	err = db.ExecLater(ctx, tx, `INSERT INTO outbox_mail (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.OrganizationID, m.To, m.Subject, m.Body, m.MessageID, m.Status, m.Attempts, m.NextAttemptAt,
 		m.LeaseUntil, m.LastError, m.CreatedAt, m.SentAt)
 	return m, err

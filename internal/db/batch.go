@@ -1,0 +1,209 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Tx is a write transaction that holds back the statements nobody needs
+// an answer from (the inserts of new rows, mostly) and sends them
+// together: on PostgreSQL as one statement, each a data-modifying WITH
+// query of it, so an order's dozen inserts cost one round trip instead of
+// a dozen; on SQLite one after another, as they would have run.
+//
+// Held statements run before any other statement of the transaction and
+// before it commits, in the order they were held, so every statement
+// sees what the ones before it wrote, as without holding. On PostgreSQL
+// the held statements of one flush do not see each other's rows, which
+// is why only INSERT, UPDATE and DELETE statements without RETURNING may
+// be held, and constraints are checked at the end of the statement, when
+// all of them have run: a foreign key to a row inserted by a statement
+// held before it holds.
+type Tx struct {
+	tx     *sqlx.Tx
+	engine Engine
+	held   []heldStmt
+	// err is the first failed flush's: the transaction is lost then, and
+	// TransactHeld returns it rather than what it caused later.
+	err error
+}
+
+type heldStmt struct {
+	query string
+	args  []any
+}
+
+var _ sqlx.ExtContext = (*Tx)(nil)
+
+// TransactHeld is Transact with a Tx that holds writes: fn runs, the held
+// statements run, and the transaction commits. An error of a held
+// statement, such as a unique violation, is returned as fn's would be,
+// and rolls everything back.
+func (d *DB) TransactHeld(ctx context.Context, fn func(tx *Tx) error) error {
+	return d.Transact(ctx, func(stx *sqlx.Tx) error {
+		tx := &Tx{tx: stx, engine: d.Engine}
+		if err := fn(tx); err != nil {
+			if tx.err != nil {
+				return tx.err
+			}
+			return err
+		}
+		return tx.Flush(ctx)
+	})
+}
+
+// ExecLater runs a write statement whose result the caller does not read:
+// on a Tx it is held until the transaction's next other statement or its
+// commit; on anything else it runs now. query uses ? placeholders.
+func ExecLater(ctx context.Context, q sqlx.ExtContext, query string, args ...any) error {
+	if tx, ok := q.(*Tx); ok {
+		return tx.Hold(query, args...)
+	}
+	_, err := q.ExecContext(ctx, q.Rebind(query), args...)
+	return err
+}
+
+// Hold holds a write statement (INSERT, UPDATE or DELETE, no RETURNING,
+// ? placeholders) until the next flush.
+func (t *Tx) Hold(query string, args ...any) error {
+	verb, _, _ := strings.Cut(strings.TrimSpace(query), " ")
+	switch strings.ToUpper(verb) {
+	case "INSERT", "UPDATE", "DELETE":
+	default:
+		return fmt.Errorf("db: only INSERT, UPDATE and DELETE statements can be held, not %q", verb)
+	}
+	if strings.Contains(strings.ToUpper(query), "RETURNING") {
+		return fmt.Errorf("db: a held statement returns nothing: %q", truncateSQL(query))
+	}
+	t.held = append(t.held, heldStmt{query: query, args: args})
+	return nil
+}
+
+// Flush runs the held statements now.
+func (t *Tx) Flush(ctx context.Context) error {
+	if t.err != nil {
+		return t.err
+	}
+	held := t.held
+	t.held = nil
+	t.err = t.run(ctx, held)
+	return t.err
+}
+
+func (t *Tx) run(ctx context.Context, held []heldStmt) error {
+	switch {
+	case len(held) == 0:
+		return nil
+	case t.engine == Postgres && len(held) > 1:
+		q, args := combineHeld(held)
+		_, err := t.tx.ExecContext(ctx, t.tx.Rebind(q), args...)
+		return err
+	}
+	for _, s := range held {
+		if _, err := t.tx.ExecContext(ctx, t.tx.Rebind(s.query), s.args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// combineHeld writes held statements as one: every statement but the
+// last is a WITH query of the last. Placeholders stay in order, so the
+// arguments are the statements' own, one after another.
+func combineHeld(held []heldStmt) (string, []any) {
+	var b strings.Builder
+	n := 0
+	for _, s := range held {
+		n += len(s.args)
+	}
+	args := make([]any, 0, n)
+	b.WriteString("WITH ")
+	for i, s := range held[:len(held)-1] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "held_%d AS (%s)", i+1, s.query)
+		args = append(args, s.args...)
+	}
+	last := held[len(held)-1]
+	b.WriteString(" ")
+	b.WriteString(last.query)
+	return b.String(), append(args, last.args...)
+}
+
+func truncateSQL(q string) string {
+	q = strings.Join(strings.Fields(q), " ")
+	if len(q) > 80 {
+		return q[:80] + "…"
+	}
+	return q
+}
+
+// The methods of sqlx.ExtContext, and the two helpers the stores use:
+// each runs the held statements first.
+
+// DriverName is the driver's name.
+func (t *Tx) DriverName() string { return t.tx.DriverName() }
+
+// Rebind turns ? placeholders into the engine's own.
+func (t *Tx) Rebind(q string) string { return t.tx.Rebind(q) }
+
+// BindNamed binds named parameters.
+func (t *Tx) BindNamed(q string, arg any) (string, []any, error) { return t.tx.BindNamed(q, arg) }
+
+// ExecContext runs a statement now, after the held ones.
+func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := t.Flush(ctx); err != nil {
+		return nil, err
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs a query, after the held statements.
+func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := t.Flush(ctx); err != nil {
+		return nil, err
+	}
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+// QueryxContext runs a query, after the held statements.
+func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	if err := t.Flush(ctx); err != nil {
+		return nil, err
+	}
+	return t.tx.QueryxContext(ctx, query, args...)
+}
+
+// QueryRowxContext runs a query for one row, after the held statements; a
+// failed flush is the row's error.
+func (t *Tx) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
+	if err := t.Flush(ctx); err != nil {
+		// A sqlx.Row gets its error only from a query: this one fails
+		// without running, and TransactHeld returns the flush's error.
+		done, cancel := context.WithCancel(ctx)
+		cancel()
+		return t.tx.QueryRowxContext(done, query, args...)
+	}
+	return t.tx.QueryRowxContext(ctx, query, args...)
+}
+
+// GetContext reads one row into dest, after the held statements.
+func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
+	if err := t.Flush(ctx); err != nil {
+		return err
+	}
+	return t.tx.GetContext(ctx, dest, query, args...)
+}
+
+// SelectContext reads rows into dest, after the held statements.
+func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
+	if err := t.Flush(ctx); err != nil {
+		return err
+	}
+	return t.tx.SelectContext(ctx, dest, query, args...)
+}

@@ -1,0 +1,127 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cxmlgate/punchout/internal/db"
+	"github.com/cxmlgate/punchout/internal/dbtest"
+)
+
+const (
+	insertOrg = `INSERT INTO organizations (id, name, po_mode, created_at) VALUES (?, ?, 'none', ?)`
+	insertPO  = `INSERT INTO purchase_orders (organization_id, po_number, bill_from, effective_month, expiration_month,
+		admin_status, created_by, created_at, updated_at) VALUES (?, ?, '', '2026-12', '2027-11', 'active', 'order', ?, ?)`
+)
+
+// Held statements behave as if they had run where they were held: in
+// order, seen by every later statement, rolled back with the rest, and
+// failing the transaction with their own error.
+func TestHeldWrites(t *testing.T) {
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	count := func(t *testing.T, d *db.DB, table string) int {
+		var n int
+		require.NoError(t, d.R.GetContext(context.Background(), &n, `SELECT COUNT(*) FROM `+table))
+		return n
+	}
+	for _, tc := range []struct {
+		name string
+		fn   func(ctx context.Context, tx *db.Tx) error
+		// wantErr checks the transaction's error; nil means it commits.
+		wantErr   func(t *testing.T, err error)
+		orgs, pos int
+	}{{
+		name: "a parent and its child in one flush, child held after parent",
+		fn: func(ctx context.Context, tx *db.Tx) error {
+			require.NoError(t, db.ExecLater(ctx, tx, insertOrg, "org_a", "A", now))
+			require.NoError(t, db.ExecLater(ctx, tx, insertPO, "org_a", "PO-1", now, now))
+			return db.ExecLater(ctx, tx, insertPO, "org_a", "PO-2", now, now)
+		},
+		orgs: 1, pos: 2,
+	}, {
+		name: "a query sees what was held before it",
+		fn: func(ctx context.Context, tx *db.Tx) error {
+			require.NoError(t, db.ExecLater(ctx, tx, insertOrg, "org_a", "A", now))
+			var n int
+			if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM organizations WHERE id = ?`), "org_a"); err != nil {
+				return err
+			}
+			if n != 1 {
+				return errors.New("the held insert was not seen")
+			}
+			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE organizations SET name = 'A2' WHERE id = ?`), "org_a")
+			return err
+		},
+		orgs: 1,
+	}, {
+		name: "a unique violation in a held statement fails the transaction with its own error",
+		fn: func(ctx context.Context, tx *db.Tx) error {
+			require.NoError(t, db.ExecLater(ctx, tx, insertOrg, "org_a", "A", now))
+			return db.ExecLater(ctx, tx, insertOrg, "org_a", "again", now)
+		},
+		wantErr: func(t *testing.T, err error) { assert.True(t, db.IsUniqueViolation(err), "%v", err) },
+	}, {
+		name: "a failed flush is the error, not what the caller made of the failed query after it",
+		fn: func(ctx context.Context, tx *db.Tx) error {
+			require.NoError(t, db.ExecLater(ctx, tx, insertOrg, "org_a", "A", now))
+			require.NoError(t, db.ExecLater(ctx, tx, insertOrg, "org_a", "again", now))
+			var n int
+			if err := tx.GetContext(ctx, &n, `SELECT 1`); err != nil {
+				return errors.New("the query failed")
+			}
+			return nil
+		},
+		wantErr: func(t *testing.T, err error) { assert.True(t, db.IsUniqueViolation(err), "%v", err) },
+	}, {
+		name: "a foreign key to nothing fails",
+		fn: func(ctx context.Context, tx *db.Tx) error {
+			require.NoError(t, db.ExecLater(ctx, tx, insertOrg, "org_a", "A", now))
+			return db.ExecLater(ctx, tx, insertPO, "org_nope", "PO-1", now, now)
+		},
+		wantErr: func(t *testing.T, err error) { assert.Error(t, err) },
+	}, {
+		name: "an error of the function rolls back what was written before and drops what was held",
+		fn: func(ctx context.Context, tx *db.Tx) error {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(insertOrg), "org_b", "B", now); err != nil {
+				return err
+			}
+			require.NoError(t, db.ExecLater(ctx, tx, insertOrg, "org_a", "A", now))
+			return assert.AnError
+		},
+		wantErr: func(t *testing.T, err error) { assert.ErrorIs(t, err, assert.AnError) },
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dbtest.Each(t, func(t *testing.T, d *db.DB) {
+				ctx := context.Background()
+				err := d.TransactHeld(ctx, func(tx *db.Tx) error { return tc.fn(ctx, tx) })
+				if tc.wantErr == nil {
+					require.NoError(t, err)
+				} else {
+					require.Error(t, err)
+					tc.wantErr(t, err)
+				}
+				assert.Equal(t, tc.orgs, count(t, d, "organizations"), "organizations")
+				assert.Equal(t, tc.pos, count(t, d, "purchase_orders"), "purchase orders")
+			})
+		})
+	}
+}
+
+func TestHoldRefusesStatementsWithAnswers(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		for _, q := range []string{
+			`SELECT 1`,
+			`INSERT INTO organizations (id, name, po_mode, created_at) VALUES (?, ?, 'none', ?) RETURNING id`,
+			`WITH x AS (SELECT 1) DELETE FROM organizations`,
+		} {
+			err := d.TransactHeld(ctx, func(tx *db.Tx) error { return tx.Hold(q, "org_a", "A", time.Now()) })
+			assert.Error(t, err, q)
+		}
+	})
+}
