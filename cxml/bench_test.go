@@ -1,6 +1,8 @@
 package cxml
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"testing"
 
@@ -48,6 +50,55 @@ func BenchmarkEtreeParse(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
 				if err := etree.NewDocument().ReadFromBytes(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// orderRequest5Lines is coupa_orderrequest_2.xml with five lines, about
+// 8 KB: the order the gateway takes most often.
+func orderRequest5Lines(b *testing.B) []byte {
+	data := readSample(b, "coupa_orderrequest_2.xml")
+	start := bytes.Index(data, []byte("      <ItemOut "))
+	firstEnd := bytes.Index(data, []byte("</ItemOut>\n")) + len("</ItemOut>\n")
+	lastEnd := bytes.LastIndex(data, []byte("</ItemOut>\n")) + len("</ItemOut>\n")
+	out := bytes.Clone(data[:start])
+	for i := 1; i <= 5; i++ {
+		out = append(out, bytes.Replace(data[start:firstEnd], []byte(`lineNumber="1"`), fmt.Appendf(nil, `lineNumber="%d"`, i), 1)...)
+	}
+	out = append(out, data[lastEnd:]...)
+	d, err := Parse(out, Limits{})
+	if err != nil || len(requestBody[*OrderRequest](b, d).Items) != 5 {
+		b.Fatalf("the five-line order does not parse as one: %v", err)
+	}
+	return out
+}
+
+// BenchmarkParseOrderRequest5Lines measures Parse and its tree on a
+// five-line order, each with fastRead and with etree's reader alone.
+func BenchmarkParseOrderRequest5Lines(b *testing.B) {
+	data := orderRequest5Lines(b)
+	for _, bm := range []struct {
+		name string
+		run  func() error
+	}{
+		{"Parse", func() error { _, err := Parse(data, Limits{}); return err }},
+		{"ParseEtreeOnly", func() error { _, err := parse(data, Limits{}, noFastRead); return err }},
+		{"Tree", func() error {
+			if _, ok := fastRead(data, DefaultMaxDepth); !ok {
+				return fmt.Errorf("fastRead fell back")
+			}
+			return nil
+		}},
+		{"TreeEtreeOnly", func() error { _, err := etreeRead(data, DefaultMaxDepth); return err }},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if err := bm.run(); err != nil {
 					b.Fatal(err)
 				}
 			}

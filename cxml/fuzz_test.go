@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cxmlgate/punchout/fixtures"
 )
 
 // FuzzParse holds Parse and Marshal to their promises on any input: Parse
@@ -15,15 +17,7 @@ func FuzzParse(f *testing.F) {
 	for _, name := range sampleNames(f) {
 		f.Add(readSample(f, name))
 	}
-	for _, tc := range []string{
-		`<!DOCTYPE cXML [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><cXML payloadID="1" timestamp="x"><Response><Status code="200" text="&b;"/></Response></cXML>`,
-		`<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.013/cXML.dtd"[]><cxml payloadID="1" timestamp="x"><Response><Status code="1" text=""/></Response></cxml>`,
-		`<cXML payloadID="p" timestamp="t">` + strings.Repeat("<a>", 70) + strings.Repeat("</a>", 70) + `</cXML>`,
-		string(cxmlDoc("", editRequest)),
-		string(cxmlDoc(`<?xml version="1.0" encoding="ISO-8859-1"?>`, "<PunchOutSetupRequest operation=\"create\"><BuyerCookie>\xe9</BuyerCookie></PunchOutSetupRequest>")),
-		string(cxmlDoc("", `<Foo:Bar xmlns:Foo="urn:x"><Extrinsic name="a"><b/></Extrinsic></Foo:Bar>`)),
-		"\ufeff<cXML payloadID='a' timestamp='b'><Header/><Message><PunchOutOrderMessage><ItemIn quantity='1'/></PunchOutOrderMessage></Message></cXML>",
-	} {
+	for _, tc := range parseSeeds {
 		f.Add([]byte(tc))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -57,6 +51,45 @@ func FuzzParse(f *testing.F) {
 		// keeps its kind.
 		if d.Response == nil && back.Kind() != d.Kind() {
 			t.Fatalf("kind %q came back as %q\n%s", d.Kind(), back.Kind(), out)
+		}
+	})
+}
+
+// parseSeeds are FuzzParse's hand-written inputs: hostile markup, deep
+// nesting, other encodings, foreign elements.
+var parseSeeds = []string{
+	`<!DOCTYPE cXML [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><cXML payloadID="1" timestamp="x"><Response><Status code="200" text="&b;"/></Response></cXML>`,
+	`<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.013/cXML.dtd"[]><cxml payloadID="1" timestamp="x"><Response><Status code="1" text=""/></Response></cxml>`,
+	`<cXML payloadID="p" timestamp="t">` + strings.Repeat("<a>", 70) + strings.Repeat("</a>", 70) + `</cXML>`,
+	string(cxmlDoc("", editRequest)),
+	string(cxmlDoc(`<?xml version="1.0" encoding="ISO-8859-1"?>`, "<PunchOutSetupRequest operation=\"create\"><BuyerCookie>\xe9</BuyerCookie></PunchOutSetupRequest>")),
+	string(cxmlDoc("", `<Foo:Bar xmlns:Foo="urn:x"><Extrinsic name="a"><b/></Extrinsic></Foo:Bar>`)),
+	"\ufeff<cXML payloadID='a' timestamp='b'><Header/><Message><PunchOutOrderMessage><ItemIn quantity='1'/></PunchOutOrderMessage></Message></cXML>",
+}
+
+// FuzzFastRead holds fastRead to etree's reader on any input: whatever
+// fastRead reads, etree reads too, into the same tree. A small depth limit
+// as well as the default one puts the limit within the fuzzer's reach.
+func FuzzFastRead(f *testing.F) {
+	for _, name := range sampleNames(f) {
+		f.Add(readSample(f, name))
+	}
+	for _, fx := range fixtures.All() {
+		f.Add(fixtures.Read(fx))
+	}
+	for _, tc := range parseSeeds {
+		f.Add([]byte(tc))
+	}
+	for _, tc := range fastReadCases {
+		f.Add([]byte(tc.doc))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		watchdog := time.AfterFunc(10*time.Second, func() {
+			panic(fmt.Sprintf("fastRead and etree took over 10s on %q", data))
+		})
+		defer watchdog.Stop()
+		for _, depth := range []int{DefaultMaxDepth, 3} {
+			checkFastRead(t, data, depth)
 		}
 	})
 }
