@@ -86,11 +86,17 @@ func (r *offerRow) offer() (Offer, error) {
 		}
 		o.Price = p
 	}
-	if err := json.Unmarshal([]byte(r.Schedule), &o.Schedule); err != nil {
-		return o, err
+	// Most offers have neither; their "[]" is stored as written.
+	o.Schedule, o.Dimensions = []Installment{}, []Dimension{}
+	if r.Schedule != "[]" {
+		if err := json.Unmarshal([]byte(r.Schedule), &o.Schedule); err != nil {
+			return o, err
+		}
 	}
-	if err := json.Unmarshal([]byte(r.Dimensions), &o.Dimensions); err != nil {
-		return o, err
+	if r.Dimensions != "[]" {
+		if err := json.Unmarshal([]byte(r.Dimensions), &o.Dimensions); err != nil {
+			return o, err
+		}
 	}
 	if r.PrivateTo != nil {
 		o.PrivateToOrganizationID = *r.PrivateTo
