@@ -132,18 +132,35 @@ func (s *Agreements) Create(ctx context.Context, tx sqlx.ExtContext, in NewAgree
 // caller's transaction, and adds their marketplace line items to the
 // fixed-fee POs (an FPS agreement's first line item is zero: each invoice
 // adds its own). Pay-as-you-go, free and BYOL agreements add no line
-// item: nothing of theirs is invoiced against the fixed-fee PO. Rows are
-// written in multi-row inserts, one per table.
+// item: nothing of theirs is invoiced against the fixed-fee PO. It is
+// Build then Write.
 func (s *Agreements) CreateMany(ctx context.Context, tx sqlx.ExtContext, ins []NewAgreement) ([]*Agreement, error) {
+	return s.Write(ctx, tx, s.Build(ins))
+}
+
+// BuiltAgreements are agreements Build made, with their IDs, charges and
+// line items, not yet stored.
+type BuiltAgreements struct {
+	// Agreements are the agreements, in the order they were asked for.
+	Agreements   []*Agreement
+	aq, cq       string
+	aargs, cargs []any
+	poLines      []MarketplaceLine
+	now          time.Time
+}
+
+// Build makes the rows of new agreements and of the charges each will
+// bill, without touching the database: a caller may build them before its
+// write transaction begins, so that the transaction holds the write lock
+// only to write them. Rows are written in multi-row inserts, one per
+// table.
+func (s *Agreements) Build(ins []NewAgreement) *BuiltAgreements {
 	now := s.now().UTC()
-	out := make([]*Agreement, 0, len(ins))
+	b := &BuiltAgreements{Agreements: make([]*Agreement, 0, len(ins)), now: now}
 	var aq, cq strings.Builder
 	aq.WriteString(`INSERT INTO agreements (` + agreementColumns + `) VALUES `)
-	var aargs []any
 	cq.WriteString(`INSERT INTO charges (id, agreement_id, sequence, kind, fee, due_date, amount, currency,
 		dimension, unit, unit_price, status, invoice_id, created_at) VALUES `)
-	var cargs []any
-	var poLines []MarketplaceLine
 	for n, in := range ins {
 		o := in.Offer
 		a := &Agreement{
@@ -160,21 +177,21 @@ func (s *Agreements) CreateMany(ctx context.Context, tx sqlx.ExtContext, ins []N
 		if v, ok := o.TotalContractValue(); ok {
 			a.TotalContractValue = cxml.FormatAmount(v, o.Currency)
 		}
-		out = append(out, a)
+		b.Agreements = append(b.Agreements, a)
 		if n > 0 {
 			aq.WriteString(", ")
 		}
 		aq.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		aargs = append(aargs, a.ID, a.OrganizationID, a.ConnectionID, a.OrderRef, a.OrderID, a.LineNumber, a.OfferID, a.OfferRevision,
+		b.aargs = append(b.aargs, a.ID, a.OrganizationID, a.ConnectionID, a.OrderRef, a.OrderID, a.LineNumber, a.OfferID, a.OfferRevision,
 			a.ProductID, a.PricingModel, a.Currency, a.StartDate, a.EndDate, a.TotalContractValue, a.PONumber, a.UsagePONumber,
 			a.Status, a.SubscriberEmail, a.SubscriberName, a.CreatedAt, a.UpdatedAt, a.CancelledAt)
 		for i, c := range chargesOf(a, o, in.Start.UTC()) {
 			c.ID, c.AgreementID, c.Sequence, c.Status, c.CreatedAt = id.New("chg"), a.ID, i+1, "scheduled", now
-			if len(cargs) > 0 {
+			if len(b.cargs) > 0 {
 				cq.WriteString(", ")
 			}
 			cq.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			cargs = append(cargs, c.ID, c.AgreementID, c.Sequence, c.Kind, c.Fee, c.DueDate, c.Amount, c.Currency, c.Dimension, c.Unit, c.UnitPrice,
+			b.cargs = append(b.cargs, c.ID, c.AgreementID, c.Sequence, c.Kind, c.Fee, c.DueDate, c.Amount, c.Currency, c.Dimension, c.Unit, c.UnitPrice,
 				c.Status, c.InvoiceID, c.CreatedAt)
 		}
 		if a.PONumber == "" {
@@ -193,31 +210,38 @@ func (s *Agreements) CreateMany(ctx context.Context, tx sqlx.ExtContext, ins []N
 		if end == "" {
 			end = a.StartDate
 		}
-		poLines = append(poLines, MarketplaceLine{
+		b.poLines = append(b.poLines, MarketplaceLine{
 			OrganizationID: a.OrganizationID, PONumber: a.PONumber, AgreementID: a.ID,
 			StartMonth: a.StartDate[:7], EndMonth: end[:7], Amount: amount, Currency: a.Currency,
 			Note: o.ID + " (" + string(o.PricingModel) + ")",
 		})
 	}
-	if len(out) == 0 {
-		return out, nil
+	b.aq, b.cq = aq.String(), cq.String()
+	return b
+}
+
+// Write stores agreements Build made, inside the caller's transaction,
+// and adds their line items to their POs under the PO rules.
+func (s *Agreements) Write(ctx context.Context, tx sqlx.ExtContext, b *BuiltAgreements) ([]*Agreement, error) {
+	if len(b.Agreements) == 0 {
+		return b.Agreements, nil
 	}
 	// The PO lookups first: on a db.Tx the inserts are held, and sent
 	// with the rest of the transaction's at commit.
-	if len(poLines) > 0 {
-		if _, err := s.POs.AddMarketplaceLines(ctx, tx, poLines, now); err != nil {
+	if len(b.poLines) > 0 {
+		if _, err := s.POs.AddMarketplaceLines(ctx, tx, b.poLines, b.now); err != nil {
 			return nil, err
 		}
 	}
-	if err := db.ExecLater(ctx, tx, aq.String(), aargs...); err != nil {
+	if err := db.ExecLater(ctx, tx, b.aq, b.aargs...); err != nil {
 		return nil, err
 	}
-	if len(cargs) > 0 {
-		if err := db.ExecLater(ctx, tx, cq.String(), cargs...); err != nil {
+	if len(b.cargs) > 0 {
+		if err := db.ExecLater(ctx, tx, b.cq, b.cargs...); err != nil {
 			return nil, err
 		}
 	}
-	return out, nil
+	return b.Agreements, nil
 }
 
 // chargesOf lists what an agreement will bill.

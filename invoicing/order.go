@@ -37,12 +37,14 @@ type Order struct {
 
 const orderColumns = `id, organization_id, connection_id, order_id, po_number, type, source, payload_id, revises, order_date, created_at`
 
-// RecordOrder stores an order inside tx, giving it an ID. A new order
-// whose connection and orderID are taken already is not stored and
-// inserted is false: the unique index on them makes a resend, or two
-// copies posted at once, create nothing the second time.
+// RecordOrder stores an order inside tx, giving it an ID unless it has
+// one. A new order whose connection and orderID are taken already is not
+// stored and inserted is false: the unique index on them makes a resend,
+// or two copies posted at once, create nothing the second time.
 func RecordOrder(ctx context.Context, tx sqlx.ExtContext, o *Order) (inserted bool, err error) {
-	o.ID = id.New("ord")
+	if o.ID == "" {
+		o.ID = id.New("ord")
+	}
 	o.OrderDate, o.CreatedAt = o.OrderDate.UTC(), o.CreatedAt.UTC()
 	res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO orders (`+orderColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (connection_id, order_id) WHERE type = 'new' DO NOTHING`),

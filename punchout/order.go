@@ -13,6 +13,7 @@ import (
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
+	"github.com/cxmlgate/punchout/internal/id"
 	"github.com/cxmlgate/punchout/internal/mail"
 	"github.com/cxmlgate/punchout/internal/secret"
 	"github.com/cxmlgate/punchout/invoicing"
@@ -45,6 +46,10 @@ type preparedOrder struct {
 	// seen says a new order with this orderID exists already: a resend.
 	seen  bool
 	lines []acceptedLine
+	// For a new order: its record and the rows its lines will write,
+	// built here so that the write transaction only writes them.
+	order  *invoicing.Order
+	writes *orderWrites
 }
 
 // Prepare checks the order's header and validates every line with reads
@@ -71,7 +76,11 @@ func (o *Orders) Prepare(ctx context.Context, r *Request) (any, error) {
 				return nil, err
 			}
 			p.seen, p.lines = true, nil
+			return p, nil
 		}
+		p.order = o.order(r, req, orderID, nil)
+		p.order.ID = id.New("ord")
+		p.writes = o.build(r, req, orderID, p.order.ID, p.lines)
 		return p, nil
 	case cxml.OrderUpdate:
 	case cxml.OrderDelete:
@@ -163,19 +172,17 @@ func (o *Orders) handleNew(ctx context.Context, r *Request, req *cxml.OrderReque
 	if p.seen {
 		return nil, received, nil
 	}
-	order := o.order(r, req, orderID, nil)
-	inserted, err := invoicing.RecordOrder(ctx, r.Tx, order)
+	inserted, err := invoicing.RecordOrder(ctx, r.Tx, p.order)
 	if err != nil {
 		return nil, cxml.Status{}, err
 	}
 	if !inserted {
 		return nil, received, nil
 	}
-	ref := order.ID
 	if err := o.recheck(ctx, r, lines); err != nil {
 		return nil, cxml.Status{}, err
 	}
-	n, err := o.createAgreements(ctx, r, req, orderID, ref, lines)
+	n, err := o.write(ctx, r, p.writes)
 	if err != nil {
 		return nil, cxml.Status{}, err
 	}
@@ -417,11 +424,24 @@ func (o *Orders) validateLine(lookup *lineLookup, r *Request, it cxml.ItemOut, q
 	return acceptedLine{number: n, product: p, offer: offer, session: sess}, nil
 }
 
+// orderWrites is what accepted order lines write: their agreements with
+// charges and PO line items, and one email per subscribing user.
+type orderWrites struct {
+	agreements *invoicing.BuiltAgreements
+	mails      []*mail.Message
+}
+
 // createAgreements creates one agreement per line and queues one email
 // per subscribing user, naming all of that user's new agreements.
 func (o *Orders) createAgreements(ctx context.Context, r *Request, req *cxml.OrderRequest, orderID, ref string, lines []acceptedLine) (int, error) {
+	return o.write(ctx, r, o.build(r, req, orderID, ref, lines))
+}
+
+// build makes the rows and the mail of createAgreements, without touching
+// the database.
+func (o *Orders) build(r *Request, req *cxml.OrderRequest, orderID, ref string, lines []acceptedLine) *orderWrites {
 	if len(lines) == 0 {
-		return 0, nil
+		return &orderWrites{}
 	}
 	usagePO := strings.TrimSpace(cxml.ExtrinsicValue(req.Extrinsics, "UsagePONumber"))
 	contactEmail, contactName := "", ""
@@ -444,13 +464,8 @@ func (o *Orders) createAgreements(ctx context.Context, r *Request, req *cxml.Ord
 			SubscriberEmail: email, SubscriberName: name,
 		})
 	}
-	as, err := o.Agreements.CreateMany(ctx, r.Tx, ins)
-	if err != nil {
-		if db.IsUniqueViolation(err) {
-			return 0, errs.Wrap(errs.Conflict, err, "order %s was already accepted", orderID)
-		}
-		return 0, err
-	}
+	w := &orderWrites{agreements: o.Agreements.Build(ins)}
+	as := w.agreements.Agreements
 	type subscriber struct{ email, name string }
 	var who []subscriber
 	mails := map[subscriber][]int{}
@@ -469,8 +484,26 @@ func (o *Orders) createAgreements(ctx context.Context, r *Request, req *cxml.Ord
 		for _, i := range mails[k] {
 			items = append(items, AgreementMailItem{Product: lines[i].product, Offer: lines[i].offer, Agreement: as[i]})
 		}
-		if _, err := mail.Enqueue(ctx, r.Tx, r.Conn.OrganizationID, k.email, AgreementsMailSubject(items),
-			AgreementsMailBody(k.name, items, r.Conn.SystemName()), r.Now); err != nil && !errs.Is(err, errs.Invalid) {
+		// An address that is not one gets no mail; the agreements stand.
+		if m, err := mail.New(r.Conn.OrganizationID, k.email, AgreementsMailSubject(items),
+			AgreementsMailBody(k.name, items, r.Conn.SystemName()), r.Now); err == nil {
+			w.mails = append(w.mails, m)
+		}
+	}
+	return w
+}
+
+// write stores what build made, inside the request's transaction.
+func (o *Orders) write(ctx context.Context, r *Request, w *orderWrites) (int, error) {
+	if w.agreements == nil {
+		return 0, nil
+	}
+	as, err := o.Agreements.Write(ctx, r.Tx, w.agreements)
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range w.mails {
+		if err := mail.Insert(ctx, r.Tx, m); err != nil {
 			return 0, err
 		}
 	}

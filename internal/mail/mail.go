@@ -51,6 +51,17 @@ const columns = `id, organization_id, to_address, subject, body, message_id, sta
 // Enqueue adds a message to the outbox inside the caller's transaction.
 // An address that is not an email address is refused.
 func Enqueue(ctx context.Context, tx sqlx.ExtContext, orgID, to, subject, body string, now time.Time) (*Message, error) {
+	m, err := New(orgID, to, subject, body, now)
+	if err != nil {
+		return nil, err
+	}
+	return m, Insert(ctx, tx, m)
+}
+
+// New makes a message for the outbox, not yet stored: a caller may make
+// it before its write transaction begins. An address that is not an
+// email address is refused.
+func New(orgID, to, subject, body string, now time.Time) (*Message, error) {
 	a, err := mail.ParseAddress(strings.TrimSpace(to))
 	if err != nil {
 		return nil, errs.E(errs.Invalid, "%q is not an email address", to)
@@ -63,10 +74,15 @@ func Enqueue(ctx context.Context, tx sqlx.ExtContext, orgID, to, subject, body s
 	if orgID != "" {
 		m.OrganizationID = &orgID
 	}
-	err = db.ExecLater(ctx, tx, `INSERT INTO outbox_mail (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	return m, nil
+}
+
+// Insert adds a message New made to the outbox inside the caller's
+// transaction.
+func Insert(ctx context.Context, tx sqlx.ExtContext, m *Message) error {
+	return db.ExecLater(ctx, tx, `INSERT INTO outbox_mail (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.OrganizationID, m.To, m.Subject, m.Body, m.MessageID, m.Status, m.Attempts, m.NextAttemptAt,
 		m.LeaseUntil, m.LastError, m.CreatedAt, m.SentAt)
-	return m, err
 }
 
 // List returns the newest messages, of one organization when orgID is
