@@ -555,7 +555,9 @@ func (s *PurchaseOrders) AddMarketplaceLines(ctx context.Context, tx sqlx.ExtCon
 			start = min(start, lines[i].StartMonth)
 		}
 		// One query tells whether the PO exists, in what state, how many
-		// line items it has, and how many other POs are active.
+		// line items it has, and how many other POs are active. Scalar
+		// subqueries, not a join: SQLite re-prepares a join with bound
+		// parameters in its WHERE every time they are bound.
 		var r struct {
 			Exists          bool   `db:"po_exists"`
 			ExpirationMonth string `db:"expiration_month"`
@@ -564,15 +566,13 @@ func (s *PurchaseOrders) AddMarketplaceLines(ctx context.Context, tx sqlx.ExtCon
 			OtherActive     int    `db:"other_active"`
 		}
 		err := sqlx.GetContext(ctx, tx, &r, tx.Rebind(`SELECT
-				p.po_number IS NOT NULL AS po_exists,
-				COALESCE(p.expiration_month, '') AS expiration_month,
-				COALESCE(p.admin_status, '') AS admin_status,
+				EXISTS (SELECT 1 FROM purchase_orders WHERE organization_id = ? AND po_number = ?) AS po_exists,
+				COALESCE((SELECT expiration_month FROM purchase_orders WHERE organization_id = ? AND po_number = ?), '') AS expiration_month,
+				COALESCE((SELECT admin_status FROM purchase_orders WHERE organization_id = ? AND po_number = ?), '') AS admin_status,
 				(SELECT COUNT(*) FROM po_line_items WHERE organization_id = ? AND po_number = ?) AS line_items,
 				(SELECT COUNT(*) FROM purchase_orders
-					WHERE organization_id = ? AND po_number <> ? AND admin_status = 'active' AND expiration_month >= ?) AS other_active
-			FROM (SELECT 1 AS one) AS one
-			LEFT JOIN purchase_orders p ON p.organization_id = ? AND p.po_number = ?`),
-			k.org, k.number, k.org, k.number, month, k.org, k.number)
+					WHERE organization_id = ? AND po_number <> ? AND admin_status = 'active' AND expiration_month >= ?) AS other_active`),
+			k.org, k.number, k.org, k.number, k.org, k.number, k.org, k.number, k.org, k.number, month)
 		if err != nil {
 			return nil, err
 		}

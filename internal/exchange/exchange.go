@@ -141,11 +141,19 @@ type Stored struct {
 // processed again.
 func Lookup(ctx context.Context, q sqlx.ExtContext, connectionID, payloadID string) (*Stored, bool, error) {
 	var s Stored
+	// Subqueries, not a join: SQLite re-prepares a join whose WHERE
+	// compares columns with bound parameters every time they are bound
+	// (its constant propagation depends on their values), and this runs
+	// for every request.
 	err := sqlx.GetContext(ctx, q, &s, q.Rebind(`
-		SELECT i.id AS in_id, o.document, o.status_code, o.doc_type, o.payload_id
-		FROM exchanges i JOIN exchanges o ON o.id = i.answer_id
+		SELECT i.id AS in_id,
+			(SELECT o.document FROM exchanges o WHERE o.id = i.answer_id) AS document,
+			(SELECT o.status_code FROM exchanges o WHERE o.id = i.answer_id) AS status_code,
+			(SELECT o.doc_type FROM exchanges o WHERE o.id = i.answer_id) AS doc_type,
+			(SELECT o.payload_id FROM exchanges o WHERE o.id = i.answer_id) AS payload_id
+		FROM exchanges i
 		WHERE i.connection_id = ? AND i.payload_id = ? AND i.direction = 'in'
-		  AND i.replay_of IS NULL AND i.status_code < 500`), connectionID, payloadID)
+		  AND i.replay_of IS NULL AND i.status_code < 500 AND i.answer_id IS NOT NULL`), connectionID, payloadID)
 	if db.IsNoRows(err) {
 		return nil, false, nil
 	}
