@@ -1,6 +1,7 @@
 package punchout
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -8,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -230,8 +232,12 @@ func (s *Sessions) Items(ctx context.Context, q sqlx.ExtContext, sessionID strin
 		q = s.db.R
 	}
 	items := []CartItem{}
+	// Sorted here, not by ORDER BY: SQLite compiles a query that orders or
+	// aggregates rows picked by a bound parameter again on every call, and
+	// a cart has a handful of items.
 	err := sqlx.SelectContext(ctx, q, &items, q.Rebind(`SELECT session_id, offer_id, offer_revision, position, quantity, source, added_at
-		FROM cart_items WHERE session_id = ? ORDER BY position`), sessionID)
+		FROM cart_items WHERE session_id = ?`), sessionID)
+	slices.SortFunc(items, func(a, b CartItem) int { return cmp.Compare(a.Position, b.Position) })
 	return items, err
 }
 
@@ -239,9 +245,14 @@ func (s *Sessions) Items(ctx context.Context, q sqlx.ExtContext, sessionID strin
 // when it is there already: a subscription is bought once per cart, with
 // quantity 1.
 func (s *Sessions) PutItem(ctx context.Context, tx sqlx.ExtContext, item CartItem) error {
-	var pos int
-	if err := sqlx.GetContext(ctx, tx, &pos, tx.Rebind(`SELECT COALESCE(MAX(position), 0) + 1 FROM cart_items WHERE session_id = ?`), item.SessionID); err != nil {
+	// The next position, computed here for the reason Items sorts here.
+	var positions []int
+	if err := sqlx.SelectContext(ctx, tx, &positions, tx.Rebind(`SELECT position FROM cart_items WHERE session_id = ?`), item.SessionID); err != nil {
 		return err
+	}
+	pos := 1
+	if len(positions) > 0 {
+		pos = slices.Max(positions) + 1
 	}
 	if item.Quantity == "" {
 		item.Quantity = "1"
