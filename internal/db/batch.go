@@ -9,20 +9,21 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// Tx is a write transaction that holds back the statements nobody needs
-// an answer from (the inserts of new rows, mostly) and sends them
-// together: on PostgreSQL as one statement, each a data-modifying WITH
-// query of it, so an order's dozen inserts cost one round trip instead of
-// a dozen; on SQLite one after another, as they would have run.
+// Tx is a write transaction that holds back the inserts nobody needs an
+// answer from and sends them together: on PostgreSQL as one statement,
+// each a data-modifying WITH query of it, so an order's dozen inserts cost
+// one round trip instead of a dozen; on SQLite one after another, as they
+// would have run.
 //
-// Held statements run before any other statement of the transaction and
+// Held inserts run before any other statement of the transaction and
 // before it commits, in the order they were held, so every statement
-// sees what the ones before it wrote, as without holding. On PostgreSQL
-// the held statements of one flush do not see each other's rows, which
-// is why only INSERT, UPDATE and DELETE statements without RETURNING may
-// be held, and constraints are checked at the end of the statement, when
-// all of them have run: a foreign key to a row inserted by a statement
-// held before it holds.
+// sees what the ones before it wrote, as without holding. Only plain
+// INSERTs are held: on PostgreSQL the sub-statements of one statement do
+// not see each other's changes, so an UPDATE or DELETE held after an
+// insert would miss the inserted row; new rows cannot depend on each
+// other that way. Constraints are checked as usual: a unique violation
+// between two held rows fails the statement, and foreign keys are checked
+// at its end, so a row may refer to one held before it.
 type Tx struct {
 	tx     *sqlx.Tx
 	engine Engine
@@ -56,29 +57,30 @@ func (d *DB) TransactHeld(ctx context.Context, fn func(tx *Tx) error) error {
 	})
 }
 
-// ExecLater runs a write statement whose result the caller does not read:
-// on a Tx it is held until the transaction's next other statement or its
-// commit; on anything else it runs now. query uses ? placeholders.
+// ExecLater runs a write statement whose result the caller does not read.
+// On a Tx an INSERT is held until the transaction's next other statement
+// or its commit, and any other statement runs now, after the held ones;
+// on anything else it runs now. query uses ? placeholders.
 func ExecLater(ctx context.Context, q sqlx.ExtContext, query string, args ...any) error {
-	if tx, ok := q.(*Tx); ok {
+	if tx, ok := q.(*Tx); ok && holdable(query) {
 		return tx.Hold(query, args...)
 	}
 	_, err := q.ExecContext(ctx, q.Rebind(query), args...)
 	return err
 }
 
-// Hold holds a write statement (INSERT, UPDATE or DELETE, no RETURNING,
-// ? placeholders) until the next flush.
-func (t *Tx) Hold(query string, args ...any) error {
+// holdable reports whether a statement is a plain INSERT. The gateway
+// writes its SQL keywords in capitals.
+func holdable(query string) bool {
 	verb, _, _ := strings.Cut(strings.TrimSpace(query), " ")
-	switch strings.ToUpper(verb) {
-	case "INSERT", "UPDATE", "DELETE":
-	default:
-		return fmt.Errorf("db: only INSERT, UPDATE and DELETE statements can be held, not %q", verb)
-	}
-	// The gateway writes its SQL keywords in capitals.
-	if strings.Contains(query, "RETURNING") {
-		return fmt.Errorf("db: a held statement returns nothing: %q", truncateSQL(query))
+	return strings.EqualFold(verb, "INSERT") && !strings.Contains(query, "RETURNING") && !strings.Contains(query, "ON CONFLICT")
+}
+
+// Hold holds an INSERT (no RETURNING, no ON CONFLICT, ? placeholders)
+// until the next flush.
+func (t *Tx) Hold(query string, args ...any) error {
+	if !holdable(query) {
+		return fmt.Errorf("db: only plain INSERT statements can be held: %q", truncateSQL(query))
 	}
 	t.held = append(t.held, heldStmt{query: query, args: args})
 	return nil

@@ -59,6 +59,22 @@ func TestHeldWrites(t *testing.T) {
 		},
 		orgs: 1,
 	}, {
+		name: "an UPDATE through ExecLater runs at once, after the held insert it changes",
+		fn: func(ctx context.Context, tx *db.Tx) error {
+			require.NoError(t, db.ExecLater(ctx, tx, insertOrg, "org_a", "A", now))
+			require.NoError(t, db.ExecLater(ctx, tx, `UPDATE organizations SET name = ? WHERE id = ?`, "renamed", "org_a"))
+			require.NoError(t, db.ExecLater(ctx, tx, insertPO, "org_a", "PO-1", now, now))
+			var name string
+			if err := tx.GetContext(ctx, &name, tx.Rebind(`SELECT name FROM organizations WHERE id = ?`), "org_a"); err != nil {
+				return err
+			}
+			if name != "renamed" {
+				return errors.New("the update did not see the held insert: name " + name)
+			}
+			return nil
+		},
+		orgs: 1, pos: 1,
+	}, {
 		name: "a unique violation in a held statement fails the transaction with its own error",
 		fn: func(ctx context.Context, tx *db.Tx) error {
 			require.NoError(t, db.ExecLater(ctx, tx, insertOrg, "org_a", "A", now))
@@ -112,12 +128,17 @@ func TestHeldWrites(t *testing.T) {
 	}
 }
 
-func TestHoldRefusesStatementsWithAnswers(t *testing.T) {
+// Only plain INSERTs are held: the sub-statements of one PostgreSQL
+// statement do not see each other's changes.
+func TestHoldTakesOnlyPlainInserts(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		for _, q := range []string{
 			`SELECT 1`,
 			`INSERT INTO organizations (id, name, po_mode, created_at) VALUES (?, ?, 'none', ?) RETURNING id`,
+			`INSERT INTO organizations (id, name, po_mode, created_at) VALUES (?, ?, 'none', ?) ON CONFLICT (id) DO NOTHING`,
+			`UPDATE organizations SET name = ? WHERE id = ? AND created_at = ?`,
+			`DELETE FROM organizations WHERE id = ? OR name = ? OR created_at = ?`,
 			`WITH x AS (SELECT 1) DELETE FROM organizations`,
 		} {
 			err := d.TransactHeld(ctx, func(tx *db.Tx) error { return tx.Hold(q, "org_a", "A", time.Now()) })
