@@ -97,19 +97,31 @@ func (t *Tx) Flush(ctx context.Context) error {
 	return t.err
 }
 
+// maxParams is the most bind parameters one PostgreSQL statement takes.
+const maxParams = 65535
+
 func (t *Tx) run(ctx context.Context, held []heldStmt) error {
-	switch {
-	case len(held) == 0:
+	if t.engine != Postgres {
+		for _, s := range held {
+			if _, err := t.tx.ExecContext(ctx, t.tx.Rebind(s.query), s.args...); err != nil {
+				return err
+			}
+		}
 		return nil
-	case t.engine == Postgres && len(held) > 1:
-		q, args := combineHeld(held)
-		_, err := t.tx.ExecContext(ctx, t.tx.Rebind(q), args...)
-		return err
 	}
-	for _, s := range held {
-		if _, err := t.tx.ExecContext(ctx, t.tx.Rebind(s.query), s.args...); err != nil {
+	// As few statements as the parameter limit allows: a very large order
+	// takes more than one.
+	for len(held) > 0 {
+		n, params := 1, len(held[0].args)
+		for n < len(held) && params+len(held[n].args) <= maxParams {
+			params += len(held[n].args)
+			n++
+		}
+		q, args := combineHeld(held[:n])
+		if _, err := t.tx.ExecContext(ctx, t.tx.Rebind(q), args...); err != nil {
 			return err
 		}
+		held = held[n:]
 	}
 	return nil
 }
@@ -118,6 +130,9 @@ func (t *Tx) run(ctx context.Context, held []heldStmt) error {
 // last is a WITH query of the last. Placeholders stay in order, so the
 // arguments are the statements' own, one after another.
 func combineHeld(held []heldStmt) (string, []any) {
+	if len(held) == 1 {
+		return held[0].query, held[0].args
+	}
 	var b strings.Builder
 	n := 0
 	for _, s := range held {

@@ -3,6 +3,8 @@ package db_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,5 +146,37 @@ func TestHoldTakesOnlyPlainInserts(t *testing.T) {
 			err := d.TransactHeld(ctx, func(tx *db.Tx) error { return tx.Hold(q, "org_a", "A", time.Now()) })
 			assert.Error(t, err, q)
 		}
+	})
+}
+
+// PostgreSQL takes at most 65,535 parameters in a statement: held
+// inserts with more between them go as several statements.
+func TestHeldWritesPastTheParameterLimit(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		const perStatement, statements = 10000, 3 // 30,000 parameters each
+		err := d.TransactHeld(ctx, func(tx *db.Tx) error {
+			for s := range statements {
+				var q strings.Builder
+				q.WriteString(`INSERT INTO organizations (id, name, po_mode, created_at) VALUES `)
+				args := make([]any, 0, 3*perStatement)
+				for i := range perStatement {
+					if i > 0 {
+						q.WriteString(", ")
+					}
+					q.WriteString("(?, ?, 'none', ?)")
+					args = append(args, fmt.Sprintf("org_%d_%d", s, i), "Org", now)
+				}
+				if err := db.ExecLater(ctx, tx, q.String(), args...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		require.NoError(t, err)
+		var n int
+		require.NoError(t, d.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM organizations`))
+		assert.Equal(t, perStatement*statements, n)
 	})
 }
