@@ -3,7 +3,6 @@ package invoicing
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -143,25 +142,28 @@ func (s *Agreements) CreateMany(ctx context.Context, tx sqlx.ExtContext, ins []N
 type BuiltAgreements struct {
 	// Agreements are the agreements, in the order they were asked for.
 	Agreements   []*Agreement
-	aq, cq       string
 	aargs, cargs []any
 	poLines      []MarketplaceLine
 	now          time.Time
 }
 
+const (
+	insertAgreements = `INSERT INTO agreements (` + agreementColumns + `) VALUES `
+	agreementRow     = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	insertCharges    = `INSERT INTO charges (id, agreement_id, sequence, kind, fee, due_date, amount, currency,
+		dimension, unit, unit_price, status, invoice_id, created_at) VALUES `
+	chargeRow = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
 // Build makes the rows of new agreements and of the charges each will
 // bill, without touching the database: a caller may build them before its
 // write transaction begins, so that the transaction holds the write lock
 // only to write them. Rows are written in multi-row inserts, one per
-// table.
+// table unless there are more than a statement takes.
 func (s *Agreements) Build(ins []NewAgreement) *BuiltAgreements {
 	now := s.now().UTC()
 	b := &BuiltAgreements{Agreements: make([]*Agreement, 0, len(ins)), now: now}
-	var aq, cq strings.Builder
-	aq.WriteString(`INSERT INTO agreements (` + agreementColumns + `) VALUES `)
-	cq.WriteString(`INSERT INTO charges (id, agreement_id, sequence, kind, fee, due_date, amount, currency,
-		dimension, unit, unit_price, status, invoice_id, created_at) VALUES `)
-	for n, in := range ins {
+	for _, in := range ins {
 		o := in.Offer
 		a := &Agreement{
 			ID: id.New("agr"), OrganizationID: in.OrganizationID, OrderRef: in.OrderRef, OrderID: in.OrderID,
@@ -178,19 +180,11 @@ func (s *Agreements) Build(ins []NewAgreement) *BuiltAgreements {
 			a.TotalContractValue = cxml.FormatAmount(v, o.Currency)
 		}
 		b.Agreements = append(b.Agreements, a)
-		if n > 0 {
-			aq.WriteString(", ")
-		}
-		aq.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		b.aargs = append(b.aargs, a.ID, a.OrganizationID, a.ConnectionID, a.OrderRef, a.OrderID, a.LineNumber, a.OfferID, a.OfferRevision,
 			a.ProductID, a.PricingModel, a.Currency, a.StartDate, a.EndDate, a.TotalContractValue, a.PONumber, a.UsagePONumber,
 			a.Status, a.SubscriberEmail, a.SubscriberName, a.CreatedAt, a.UpdatedAt, a.CancelledAt)
 		for i, c := range chargesOf(a, o, in.Start.UTC()) {
 			c.ID, c.AgreementID, c.Sequence, c.Status, c.CreatedAt = id.New("chg"), a.ID, i+1, "scheduled", now
-			if len(b.cargs) > 0 {
-				cq.WriteString(", ")
-			}
-			cq.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 			b.cargs = append(b.cargs, c.ID, c.AgreementID, c.Sequence, c.Kind, c.Fee, c.DueDate, c.Amount, c.Currency, c.Dimension, c.Unit, c.UnitPrice,
 				c.Status, c.InvoiceID, c.CreatedAt)
 		}
@@ -216,7 +210,6 @@ func (s *Agreements) Build(ins []NewAgreement) *BuiltAgreements {
 			Note: o.ID + " (" + string(o.PricingModel) + ")",
 		})
 	}
-	b.aq, b.cq = aq.String(), cq.String()
 	return b
 }
 
@@ -233,13 +226,11 @@ func (s *Agreements) Write(ctx context.Context, tx sqlx.ExtContext, b *BuiltAgre
 			return nil, err
 		}
 	}
-	if err := db.ExecLater(ctx, tx, b.aq, b.aargs...); err != nil {
+	if err := db.ExecLaterRows(ctx, tx, insertAgreements, agreementRow, 22, b.aargs); err != nil {
 		return nil, err
 	}
-	if len(b.cargs) > 0 {
-		if err := db.ExecLater(ctx, tx, b.cq, b.cargs...); err != nil {
-			return nil, err
-		}
+	if err := db.ExecLaterRows(ctx, tx, insertCharges, chargeRow, 14, b.cargs); err != nil {
+		return nil, err
 	}
 	return b.Agreements, nil
 }

@@ -601,26 +601,22 @@ func (s *PurchaseOrders) AddMarketplaceLines(ctx context.Context, tx sqlx.ExtCon
 		}
 		// The amount is recorded for the buyer to read; with no balance,
 		// the line item is not tracked.
-		q := `INSERT INTO po_line_items (` + lineColumns + `) VALUES `
-		var args []any
-		for n, i := range idx {
+		args := make([]any, 0, 12*len(idx))
+		for _, i := range idx {
 			ml := lines[i]
 			li := &LineItem{
 				ID: id.New("poli"), Type: LineMarketplaceTransaction, StartMonth: ml.StartMonth, EndMonth: ml.EndMonth,
 				Amount: ml.Amount.StringFixed(2), Currency: ml.Currency, AgreementID: ml.AgreementID, Note: ml.Note,
 			}
 			out[i] = li
-			if n > 0 {
-				q += ", "
-			}
-			q += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 			var agreement *string
 			if li.AgreementID != "" {
 				agreement = &li.AgreementID
 			}
 			args = append(args, li.ID, k.org, k.number, li.Type, li.StartMonth, li.EndMonth, li.Amount, li.Balance, li.Currency, agreement, li.Note, now)
 		}
-		if err := db.ExecLater(ctx, tx, q, args...); err != nil {
+		if err := db.ExecLaterRows(ctx, tx, `INSERT INTO po_line_items (`+lineColumns+`) VALUES `,
+			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 12, args); err != nil {
 			return nil, err
 		}
 	}

@@ -225,3 +225,34 @@ func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...
 	}
 	return t.tx.SelectContext(ctx, dest, query, args...)
 }
+
+// maxRowParams bounds the parameters of one multi-row insert: SQLite
+// takes at most 32,766 in a statement (PostgreSQL 65,535).
+const maxRowParams = 32766
+
+// ExecLaterRows inserts rows with ExecLater as few multi-row inserts as
+// the engines' parameter limits allow: prefix is the statement up to
+// VALUES, row the placeholders of one row, and args the rows' values one
+// row after another, perRow each.
+func ExecLaterRows(ctx context.Context, q sqlx.ExtContext, prefix, row string, perRow int, args []any) error {
+	if perRow <= 0 || len(args)%perRow != 0 {
+		return fmt.Errorf("db: %d values do not make rows of %d", len(args), perRow)
+	}
+	chunk := max(1, maxRowParams/perRow) * perRow
+	for len(args) > 0 {
+		n := min(chunk, len(args))
+		var b strings.Builder
+		b.WriteString(prefix)
+		for i := 0; i < n/perRow; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(row)
+		}
+		if err := ExecLater(ctx, q, b.String(), args[:n]...); err != nil {
+			return err
+		}
+		args = args[n:]
+	}
+	return nil
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -178,5 +179,37 @@ func TestHeldWritesPastTheParameterLimit(t *testing.T) {
 		var n int
 		require.NoError(t, d.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM organizations`))
 		assert.Equal(t, perStatement*statements, n)
+	})
+}
+
+// SQLite takes at most 32,766 parameters in a statement: a multi-row
+// insert with more goes as several, held or not.
+func TestExecLaterRowsSplitsLargeInserts(t *testing.T) {
+	const rows = 12000 // 36,000 parameters
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	values := func(prefix string) []any {
+		args := make([]any, 0, 3*rows)
+		for i := range rows {
+			args = append(args, fmt.Sprintf("%s_%d", prefix, i), "Org", now)
+		}
+		return args
+	}
+	const prefix, row = `INSERT INTO organizations (id, name, po_mode, created_at) VALUES `, "(?, ?, 'none', ?)"
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		require.NoError(t, d.TransactHeld(ctx, func(tx *db.Tx) error {
+			return db.ExecLaterRows(ctx, tx, prefix, row, 3, values("held"))
+		}))
+		require.NoError(t, d.Transact(ctx, func(tx *sqlx.Tx) error {
+			return db.ExecLaterRows(ctx, tx, prefix, row, 3, values("now"))
+		}))
+		var n int
+		require.NoError(t, d.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM organizations`))
+		assert.Equal(t, 2*rows, n)
+
+		err := d.Transact(ctx, func(tx *sqlx.Tx) error {
+			return db.ExecLaterRows(ctx, tx, prefix, row, 3, []any{"org_x", "X"})
+		})
+		assert.ErrorContains(t, err, "do not make rows of 3")
 	})
 }
