@@ -158,8 +158,7 @@ const (
 // Build makes the rows of new agreements and of the charges each will
 // bill, without touching the database: a caller may build them before its
 // write transaction begins, so that the transaction holds the write lock
-// only to write them. Rows are written in multi-row inserts, one per
-// table unless there are more than a statement takes.
+// only to write them.
 func (s *Agreements) Build(ins []NewAgreement) *BuiltAgreements {
 	now := s.now().UTC()
 	b := &BuiltAgreements{Agreements: make([]*Agreement, 0, len(ins)), now: now}
@@ -214,7 +213,9 @@ func (s *Agreements) Build(ins []NewAgreement) *BuiltAgreements {
 }
 
 // Write stores agreements Build made, inside the caller's transaction,
-// and adds their line items to their POs under the PO rules.
+// and adds their line items to their POs under the PO rules. Rows are
+// written in multi-row inserts, one per table unless there are more than
+// a statement takes.
 func (s *Agreements) Write(ctx context.Context, tx sqlx.ExtContext, b *BuiltAgreements) ([]*Agreement, error) {
 	if len(b.Agreements) == 0 {
 		return b.Agreements, nil
@@ -226,10 +227,10 @@ func (s *Agreements) Write(ctx context.Context, tx sqlx.ExtContext, b *BuiltAgre
 			return nil, err
 		}
 	}
-	if err := db.ExecLaterRows(ctx, tx, insertAgreements, agreementRow, 22, b.aargs); err != nil {
+	if err := db.ExecLaterRows(ctx, tx, insertAgreements, agreementRow, b.aargs); err != nil {
 		return nil, err
 	}
-	if err := db.ExecLaterRows(ctx, tx, insertCharges, chargeRow, 14, b.cargs); err != nil {
+	if err := db.ExecLaterRows(ctx, tx, insertCharges, chargeRow, b.cargs); err != nil {
 		return nil, err
 	}
 	return b.Agreements, nil

@@ -249,12 +249,17 @@ type lineRow struct {
 const poColumns = `organization_id, po_number, bill_from, effective_month, expiration_month, admin_status, created_by, created_at, updated_at`
 const lineColumns = `id, organization_id, po_number, type, start_month, end_month, amount, balance, currency, agreement_id, note, created_at`
 
+// countOtherActiveSQL counts an organization's POs that are active in a
+// month, excluding one PO number (the one being changed); its parameters
+// are the organization, the PO number and the month.
+const countOtherActiveSQL = `SELECT COUNT(*) FROM purchase_orders
+	WHERE organization_id = ? AND po_number <> ? AND admin_status = 'active' AND expiration_month >= ?`
+
 // countActive counts the organization's POs that are active this month,
 // excluding one PO number (the one being changed).
 func countActive(ctx context.Context, tx sqlx.ExtContext, orgID, except, month string) (int, error) {
 	var n int
-	err := sqlx.GetContext(ctx, tx, &n, tx.Rebind(`SELECT COUNT(*) FROM purchase_orders
-		WHERE organization_id = ? AND po_number <> ? AND admin_status = 'active' AND expiration_month >= ?`), orgID, except, month)
+	err := sqlx.GetContext(ctx, tx, &n, tx.Rebind(countOtherActiveSQL), orgID, except, month)
 	return n, err
 }
 
@@ -570,13 +575,11 @@ func (s *PurchaseOrders) AddMarketplaceLines(ctx context.Context, tx sqlx.ExtCon
 				COALESCE((SELECT expiration_month FROM purchase_orders WHERE organization_id = ? AND po_number = ?), '') AS expiration_month,
 				COALESCE((SELECT admin_status FROM purchase_orders WHERE organization_id = ? AND po_number = ?), '') AS admin_status,
 				(SELECT COUNT(*) FROM po_line_items WHERE organization_id = ? AND po_number = ?) AS line_items,
-				(SELECT COUNT(*) FROM purchase_orders
-					WHERE organization_id = ? AND po_number <> ? AND admin_status = 'active' AND expiration_month >= ?) AS other_active`),
+				(`+countOtherActiveSQL+`) AS other_active`),
 			k.org, k.number, k.org, k.number, k.org, k.number, k.org, k.number, k.org, k.number, month)
 		if err != nil {
 			return nil, err
 		}
-		existing := r.Lines
 		switch {
 		case !r.Exists:
 			if r.OtherActive >= MaxActivePOs {
@@ -595,9 +598,9 @@ func (s *PurchaseOrders) AddMarketplaceLines(ctx context.Context, tx sqlx.ExtCon
 				return nil, err
 			}
 		}
-		if existing+len(idx) > MaxLineItems {
+		if r.Lines+len(idx) > MaxLineItems {
 			return nil, errs.E(errs.Conflict, "purchase order %s has %d line items and this order would add %d; a purchase order has at most %d, so use another PO number",
-				k.number, existing, len(idx), MaxLineItems)
+				k.number, r.Lines, len(idx), MaxLineItems)
 		}
 		// The amount is recorded for the buyer to read; with no balance,
 		// the line item is not tracked.
@@ -616,7 +619,7 @@ func (s *PurchaseOrders) AddMarketplaceLines(ctx context.Context, tx sqlx.ExtCon
 			args = append(args, li.ID, k.org, k.number, li.Type, li.StartMonth, li.EndMonth, li.Amount, li.Balance, li.Currency, agreement, li.Note, now)
 		}
 		if err := db.ExecLaterRows(ctx, tx, `INSERT INTO po_line_items (`+lineColumns+`) VALUES `,
-			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", 12, args); err != nil {
+			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", args); err != nil {
 			return nil, err
 		}
 	}

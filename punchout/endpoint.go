@@ -24,8 +24,8 @@ type Request struct {
 	Conn      *Connection
 	Now       time.Time
 	RequestID string
-	// Tx holds back the writes nobody reads an answer from, and sends them
-	// with the exchange log's at commit (see db.Tx).
+	// Tx holds back the inserts nobody reads an answer from, and sends
+	// them with the exchange log's at commit (see db.Tx).
 	Tx *db.Tx
 	// Prepared is what the type's Preparer found, if it has one.
 	Prepared any

@@ -40,8 +40,8 @@ type heldStmt struct {
 
 var _ sqlx.ExtContext = (*Tx)(nil)
 
-// TransactHeld is Transact with a Tx that holds writes: fn runs, the held
-// statements run, and the transaction commits. An error of a held
+// TransactHeld is Transact with a Tx that holds inserts: fn runs, the
+// held inserts run, and the transaction commits. An error of a held
 // statement, such as a unique violation, is returned as fn's would be,
 // and rolls everything back.
 func (d *DB) TransactHeld(ctx context.Context, fn func(tx *Tx) error) error {
@@ -53,7 +53,7 @@ func (d *DB) TransactHeld(ctx context.Context, fn func(tx *Tx) error) error {
 			}
 			return err
 		}
-		return tx.Flush(ctx)
+		return tx.flush(ctx)
 	})
 }
 
@@ -86,8 +86,8 @@ func (t *Tx) Hold(query string, args ...any) error {
 	return nil
 }
 
-// Flush runs the held statements now.
-func (t *Tx) Flush(ctx context.Context) error {
+// flush runs the held inserts now.
+func (t *Tx) flush(ctx context.Context) error {
 	if t.err != nil {
 		return t.err
 	}
@@ -175,7 +175,7 @@ func (t *Tx) BindNamed(q string, arg any) (string, []any, error) { return t.tx.B
 
 // ExecContext runs a statement now, after the held ones.
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := t.Flush(ctx); err != nil {
+	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
 	return t.tx.ExecContext(ctx, query, args...)
@@ -183,7 +183,7 @@ func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 
 // QueryContext runs a query, after the held statements.
 func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if err := t.Flush(ctx); err != nil {
+	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
 	return t.tx.QueryContext(ctx, query, args...)
@@ -191,7 +191,7 @@ func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.
 
 // QueryxContext runs a query, after the held statements.
 func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	if err := t.Flush(ctx); err != nil {
+	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
 	return t.tx.QueryxContext(ctx, query, args...)
@@ -200,7 +200,7 @@ func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sql
 // QueryRowxContext runs a query for one row, after the held statements; a
 // failed flush is the row's error.
 func (t *Tx) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
-	if err := t.Flush(ctx); err != nil {
+	if err := t.flush(ctx); err != nil {
 		// A sqlx.Row gets its error only from a query: this one fails
 		// without running, and TransactHeld returns the flush's error.
 		done, cancel := context.WithCancel(ctx)
@@ -212,7 +212,7 @@ func (t *Tx) QueryRowxContext(ctx context.Context, query string, args ...any) *s
 
 // GetContext reads one row into dest, after the held statements.
 func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	if err := t.Flush(ctx); err != nil {
+	if err := t.flush(ctx); err != nil {
 		return err
 	}
 	return t.tx.GetContext(ctx, dest, query, args...)
@@ -220,7 +220,7 @@ func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any
 
 // SelectContext reads rows into dest, after the held statements.
 func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	if err := t.Flush(ctx); err != nil {
+	if err := t.flush(ctx); err != nil {
 		return err
 	}
 	return t.tx.SelectContext(ctx, dest, query, args...)
@@ -232,10 +232,11 @@ const maxRowParams = 32766
 
 // ExecLaterRows inserts rows with ExecLater as few multi-row inserts as
 // the engines' parameter limits allow: prefix is the statement up to
-// VALUES, row the placeholders of one row, and args the rows' values one
-// row after another, perRow each.
-func ExecLaterRows(ctx context.Context, q sqlx.ExtContext, prefix, row string, perRow int, args []any) error {
-	if perRow <= 0 || len(args)%perRow != 0 {
+// VALUES, row the parenthesized values of one row with a ? for each
+// parameter, and args the rows' parameters one row after another.
+func ExecLaterRows(ctx context.Context, q sqlx.ExtContext, prefix, row string, args []any) error {
+	perRow := strings.Count(row, "?")
+	if perRow == 0 || len(args)%perRow != 0 {
 		return fmt.Errorf("db: %d values do not make rows of %d", len(args), perRow)
 	}
 	chunk := max(1, maxRowParams/perRow) * perRow

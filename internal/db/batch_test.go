@@ -198,17 +198,17 @@ func TestExecLaterRowsSplitsLargeInserts(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		require.NoError(t, d.TransactHeld(ctx, func(tx *db.Tx) error {
-			return db.ExecLaterRows(ctx, tx, prefix, row, 3, values("held"))
+			return db.ExecLaterRows(ctx, tx, prefix, row, values("held"))
 		}))
 		require.NoError(t, d.Transact(ctx, func(tx *sqlx.Tx) error {
-			return db.ExecLaterRows(ctx, tx, prefix, row, 3, values("now"))
+			return db.ExecLaterRows(ctx, tx, prefix, row, values("now"))
 		}))
 		var n int
 		require.NoError(t, d.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM organizations`))
 		assert.Equal(t, 2*rows, n)
 
 		err := d.Transact(ctx, func(tx *sqlx.Tx) error {
-			return db.ExecLaterRows(ctx, tx, prefix, row, 3, []any{"org_x", "X"})
+			return db.ExecLaterRows(ctx, tx, prefix, row, []any{"org_x", "X"})
 		})
 		assert.ErrorContains(t, err, "do not make rows of 3")
 	})

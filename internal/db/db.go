@@ -3,7 +3,8 @@
 // SQL text per query serve both engines: queries use ? placeholders and
 // sqlx's Rebind, or named parameters. The few real dialect differences are
 // in this package and nowhere else: column types in migrations
-// (dialectFS) and driver error codes (IsUniqueViolation).
+// (dialectFS), driver error codes (IsUniqueViolation), and how a Tx sends
+// its held inserts (one statement of WITH queries on PostgreSQL).
 //
 // SQLite writes go through one writer connection in immediate
 // transactions (WAL, busy timeout); reads use a pool of read-only
