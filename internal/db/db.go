@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,7 +84,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// _mutex=no: database/sql never uses one connection from two
 	// goroutines at once, so SQLite's per-connection mutexes only cost.
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=1&_synchronous=NORMAL&_stmt_cache_size=128&_mutex=no"
+		"?_journal_mode=WAL&_busy_timeout=" + strconv.FormatInt(busyTimeout.Milliseconds(), 10) + "&_foreign_keys=1&_synchronous=NORMAL&_stmt_cache_size=128&_mutex=no"
 	// The writer's page cache is kept small: a commit after a B-tree page
 	// split walks all of it (the split renumbers a page through the
 	// lock-byte page's number, far above the last page, and the commit
@@ -103,7 +104,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	c, err := startCheckpointer(ctx, base, checkpointEvery)
+	c, err := startCheckpointer(ctx, base, w, checkpointEvery)
 	if err != nil {
 		w.Close()
 		r.Close()

@@ -2,7 +2,9 @@ package db_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +58,72 @@ func TestOpenMigratesAndTranslatesErrors(t *testing.T) {
 		require.NoError(t, d.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM organizations`))
 		assert.Equal(t, 1, n)
 	})
+}
+
+// Under a steady stream of commits, with readers beside them, the WAL
+// starts again from its beginning, again and again: the checkpointer
+// finishes on the writer's connection, where no commit comes between the
+// checkpoint and the restart. With checkpoints only beside the writer the
+// WAL never restarted and grew by everything written.
+func TestSQLiteWALRestartsUnderSteadyWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "punchout.db")
+	ctx := context.Background()
+	d, err := db.Open(ctx, "sqlite:"+path)
+	require.NoError(t, err)
+	defer d.Close()
+
+	stop := make(chan struct{})
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			var n int
+			_ = d.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM organizations`)
+		}
+	}()
+	// The WAL header counts restarts (its checkpoint sequence number,
+	// bytes 12-15); SQLite writes it with the first frame after each.
+	restarts := func() uint32 {
+		f, err := os.Open(path + "-wal")
+		require.NoError(t, err)
+		defer f.Close()
+		var hdr [16]byte
+		_, err = io.ReadFull(f, hdr[:])
+		require.NoError(t, err)
+		return binary.BigEndian.Uint32(hdr[12:16])
+	}
+	// 150 MB in 7,500 commits of 20 KiB, for at least a second.
+	const commits, size = 7500, 20 << 10
+	started := time.Now()
+	now := time.Now().UTC()
+	var largest int64
+	for i := range commits {
+		require.NoError(t, d.Transact(ctx, func(tx *sqlx.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO organizations (id, name, po_mode, created_at) VALUES (?, ?, 'none', ?)`,
+				fmt.Sprintf("org_%d", i), strings.Repeat("x", size), now)
+			return err
+		}))
+		if i%100 == 0 {
+			st, err := os.Stat(path + "-wal")
+			require.NoError(t, err)
+			largest = max(largest, st.Size())
+		}
+		if i == commits-1 && time.Since(started) < time.Second {
+			time.Sleep(time.Second - time.Since(started))
+		}
+	}
+	n := restarts()
+	close(stop)
+	<-readerDone
+	written := int64(commits * size)
+	t.Logf("%d restarts; largest WAL %d MiB for %d MiB written", n, largest>>20, written>>20)
+	assert.GreaterOrEqual(t, n, uint32(2), "the WAL did not start again while commits went on")
+	assert.Less(t, largest, written*3/4, "the WAL grew with everything written")
 }
 
 func TestReopenIsIdempotent(t *testing.T) {
