@@ -190,12 +190,16 @@ func (c *checkpointer) checkpoint() error {
 			break
 		}
 	}
-	ctx := context.Background()
-	conn, err := c.w.Connx(ctx)
+	// The writer's connection, once its transaction in progress is done;
+	// a transaction that runs for longer (a billing run) is left alone.
+	wait, cancel := context.WithTimeout(context.Background(), time.Second)
+	conn, err := c.w.Connx(wait)
+	cancel()
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	ctx := context.Background()
 	// RESTART copies what is left and then waits, through the busy
 	// handler, for the readers still on the old WAL to finish, so that
 	// the next write starts it again. The writer waits meanwhile, so the
