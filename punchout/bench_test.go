@@ -2,6 +2,7 @@ package punchout_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -107,8 +108,8 @@ func BenchmarkCXMLEndpoint(b *testing.B) {
 			// than a 2s run (with the testing package's ramp-up) posts.
 			const orgs = 300
 			type buyerOrg struct {
-				identity, secret string
-				order            template
+				identity, secret, org string
+				order                 template
 			}
 			var buyers []buyerOrg
 			for i := range orgs {
@@ -139,6 +140,7 @@ func BenchmarkCXMLEndpoint(b *testing.B) {
 				order := orderFromCart("coupa", "PAYLOAD", "ORDERID", "new", "", poom(b, doc).Items)
 				order = []byte(strings.NewReplacer("DemoCorpCoupa", bo.identity, "coupa-demo-secret", bo.secret).Replace(string(order)))
 				bo.order = newTemplate(string(order), "PAYLOAD", "ORDERID")
+				bo.org = org.ID
 				buyers = append(buyers, bo)
 			}
 			b.Run("OrderRequest5Lines", func(b *testing.B) {
@@ -152,6 +154,32 @@ func BenchmarkCXMLEndpoint(b *testing.B) {
 						h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/cxml", bytes.NewReader(body)))
 						if rec.Code != 200 || !bytes.Contains(rec.Body.Bytes(), []byte("agreements created")) {
 							b.Fatalf("answer: %s", rec.Body.String())
+						}
+					}
+				})
+			})
+			// The floor of the order above: the 18 rows one such order
+			// writes, inserted again with fresh keys (one multi-row INSERT
+			// per table, one transaction), with no parsing,
+			// authentication, validation or reads. The organizations
+			// rotate as the orders' do.
+			b.Run("OrderRows5LinesDirect", func(b *testing.B) {
+				conns := make([]string, orgs)
+				for i, bo := range buyers {
+					if err := s.App.DB.R.Get(&conns[i], s.App.DB.Rebind(`SELECT id FROM connections WHERE organization_id = ?`), bo.org); err != nil {
+						b.Fatal(err)
+					}
+				}
+				ns := strconv.FormatInt(seq.Add(1), 10)
+				rows := readOrderRows(b, s, buyers[0].order.fill("bench-template-"+ns+"@coupa", "PO-TEMPLATE-"+ns), "PO-TEMPLATE-"+ns, "bench-template-"+ns+"@coupa")
+				ctx := context.Background()
+				b.ReportAllocs()
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						n := seq.Add(1)
+						if err := rows.write(ctx, s, strconv.FormatInt(n, 10), buyers[n%orgs].org, conns[n%orgs]); err != nil {
+							b.Fatal(err)
 						}
 					}
 				})

@@ -60,6 +60,15 @@ func rules() []rule {
 			rule{group: "/cxml in-process throughput (ours / Echo handler returning a fixed answer)", name: "CXMLEndpoint/" + engine + "/OrderRequest5Lines", baseline: "CXMLEndpoint/" + engine + "/ProfileRequest", kind: "rate", minRatio: 0.5},
 		)
 	}
+	// The floor under the order's target: its 18 rows written directly,
+	// with no request around them, against the ProfileRequest, and the
+	// order through /cxml against that floor.
+	for _, engine := range []string{"sqlite", "postgres"} {
+		rs = append(rs,
+			rule{group: "order floor (an order's rows inserted directly / ProfileRequest; the order / its rows inserted directly)", name: "CXMLEndpoint/" + engine + "/OrderRows5LinesDirect", baseline: "CXMLEndpoint/" + engine + "/ProfileRequest", kind: "rate"},
+			rule{group: "order floor (an order's rows inserted directly / ProfileRequest; the order / its rows inserted directly)", name: "CXMLEndpoint/" + engine + "/OrderRequest5Lines", baseline: "CXMLEndpoint/" + engine + "/OrderRows5LinesDirect", kind: "rate"},
+		)
+	}
 	return rs
 }
 
