@@ -24,12 +24,19 @@ import (
 // other that way. Constraints are checked as usual: a unique violation
 // between two held rows fails the statement, and foreign keys are checked
 // at its end, so a row may refer to one held before it.
+//
+// The transaction begins at its first statement, not when TransactHeld
+// is called: what the caller computes before that (a handler building its
+// answer) does not hold the write connection, which on SQLite is the only
+// one. On PostgreSQL a transaction whose only statements are held inserts
+// that make one statement sends just that statement, atomic by itself,
+// without BEGIN and COMMIT.
 type Tx struct {
-	tx     *sqlx.Tx
-	engine Engine
-	held   []heldStmt
-	// err is the first failed flush's: the transaction is lost then, and
-	// TransactHeld returns it rather than what it caused later.
+	d    *DB
+	tx   *sqlx.Tx // nil until the first statement
+	held []heldStmt
+	// err is the first failed begin's or flush's: the transaction is lost
+	// then, and TransactHeld returns it rather than what it caused later.
 	err error
 }
 
@@ -45,16 +52,57 @@ var _ sqlx.ExtContext = (*Tx)(nil)
 // statement, such as a unique violation, is returned as fn's would be,
 // and rolls everything back.
 func (d *DB) TransactHeld(ctx context.Context, fn func(tx *Tx) error) error {
-	return d.Transact(ctx, func(stx *sqlx.Tx) error {
-		tx := &Tx{tx: stx, engine: d.Engine}
-		if err := fn(tx); err != nil {
-			if tx.err != nil {
-				return tx.err
-			}
-			return err
+	t := &Tx{d: d}
+	defer func() {
+		if t.tx != nil {
+			_ = t.tx.Rollback() // After Commit, a no-op.
 		}
-		return tx.flush(ctx)
-	})
+	}()
+	if err := fn(t); err != nil {
+		if t.err != nil {
+			return t.err
+		}
+		return err
+	}
+	if t.tx == nil && t.err == nil && d.Engine == Postgres && len(t.held) > 0 && params(t.held) <= maxParams {
+		held := t.held
+		t.held = nil
+		return t.run(ctx, d.W, held)
+	}
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
+	if t.tx == nil {
+		return nil // nothing to write
+	}
+	if err := t.tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	d.wrote()
+	return nil
+}
+
+// begin starts the transaction, once.
+func (t *Tx) begin(ctx context.Context) error {
+	if t.err != nil || t.tx != nil {
+		return t.err
+	}
+	tx, err := t.d.W.BeginTxx(ctx, nil)
+	if err != nil {
+		t.err = fmt.Errorf("begin: %w", err)
+		return t.err
+	}
+	t.tx = tx
+	return nil
+}
+
+// ready prepares the transaction for a statement: begun, and the held
+// inserts run.
+func (t *Tx) ready(ctx context.Context) error {
+	if err := t.begin(ctx); err != nil {
+		return err
+	}
+	return t.flush(ctx)
 }
 
 // ExecLater runs a write statement whose result the caller does not read.
@@ -86,24 +134,38 @@ func (t *Tx) Hold(query string, args ...any) error {
 	return nil
 }
 
-// flush runs the held inserts now.
+// flush runs the held inserts now, beginning the transaction if they are
+// its first statements.
 func (t *Tx) flush(ctx context.Context) error {
-	if t.err != nil {
+	if t.err != nil || len(t.held) == 0 {
 		return t.err
+	}
+	if err := t.begin(ctx); err != nil {
+		return err
 	}
 	held := t.held
 	t.held = nil
-	t.err = t.run(ctx, held)
+	t.err = t.run(ctx, t.tx, held)
 	return t.err
 }
 
 // maxParams is the most bind parameters one PostgreSQL statement takes.
 const maxParams = 65535
 
-func (t *Tx) run(ctx context.Context, held []heldStmt) error {
-	if t.engine != Postgres {
+func params(held []heldStmt) int {
+	n := 0
+	for _, s := range held {
+		n += len(s.args)
+	}
+	return n
+}
+
+// run sends held statements through ex: the transaction, or on
+// PostgreSQL the pool when they make one statement.
+func (t *Tx) run(ctx context.Context, ex sqlx.ExecerContext, held []heldStmt) error {
+	if t.d.Engine != Postgres {
 		for _, s := range held {
-			if _, err := t.tx.ExecContext(ctx, t.tx.Rebind(s.query), s.args...); err != nil {
+			if _, err := ex.ExecContext(ctx, t.Rebind(s.query), s.args...); err != nil {
 				return err
 			}
 		}
@@ -118,7 +180,7 @@ func (t *Tx) run(ctx context.Context, held []heldStmt) error {
 			n++
 		}
 		q, args := combineHeld(held[:n])
-		if _, err := t.tx.ExecContext(ctx, t.tx.Rebind(q), args...); err != nil {
+		if _, err := ex.ExecContext(ctx, t.Rebind(q), args...); err != nil {
 			return err
 		}
 		held = held[n:]
@@ -165,17 +227,17 @@ func truncateSQL(q string) string {
 // each runs the held statements first.
 
 // DriverName is the driver's name.
-func (t *Tx) DriverName() string { return t.tx.DriverName() }
+func (t *Tx) DriverName() string { return t.d.W.DriverName() }
 
 // Rebind turns ? placeholders into the engine's own.
-func (t *Tx) Rebind(q string) string { return t.tx.Rebind(q) }
+func (t *Tx) Rebind(q string) string { return t.d.W.Rebind(q) }
 
 // BindNamed binds named parameters.
-func (t *Tx) BindNamed(q string, arg any) (string, []any, error) { return t.tx.BindNamed(q, arg) }
+func (t *Tx) BindNamed(q string, arg any) (string, []any, error) { return t.d.W.BindNamed(q, arg) }
 
 // ExecContext runs a statement now, after the held ones.
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := t.flush(ctx); err != nil {
+	if err := t.ready(ctx); err != nil {
 		return nil, err
 	}
 	return t.tx.ExecContext(ctx, query, args...)
@@ -183,7 +245,7 @@ func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 
 // QueryContext runs a query, after the held statements.
 func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if err := t.flush(ctx); err != nil {
+	if err := t.ready(ctx); err != nil {
 		return nil, err
 	}
 	return t.tx.QueryContext(ctx, query, args...)
@@ -191,28 +253,28 @@ func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.
 
 // QueryxContext runs a query, after the held statements.
 func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	if err := t.flush(ctx); err != nil {
+	if err := t.ready(ctx); err != nil {
 		return nil, err
 	}
 	return t.tx.QueryxContext(ctx, query, args...)
 }
 
 // QueryRowxContext runs a query for one row, after the held statements; a
-// failed flush is the row's error.
+// failed begin or flush is the row's error.
 func (t *Tx) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
-	if err := t.flush(ctx); err != nil {
+	if err := t.ready(ctx); err != nil {
 		// A sqlx.Row gets its error only from a query: this one fails
 		// without running, and TransactHeld returns the flush's error.
 		done, cancel := context.WithCancel(ctx)
 		cancel()
-		return t.tx.QueryRowxContext(done, query, args...)
+		return t.d.W.QueryRowxContext(done, query, args...)
 	}
 	return t.tx.QueryRowxContext(ctx, query, args...)
 }
 
 // GetContext reads one row into dest, after the held statements.
 func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	if err := t.flush(ctx); err != nil {
+	if err := t.ready(ctx); err != nil {
 		return err
 	}
 	return t.tx.GetContext(ctx, dest, query, args...)
@@ -220,7 +282,7 @@ func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any
 
 // SelectContext reads rows into dest, after the held statements.
 func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	if err := t.flush(ctx); err != nil {
+	if err := t.ready(ctx); err != nil {
 		return err
 	}
 	return t.tx.SelectContext(ctx, dest, query, args...)

@@ -113,6 +113,9 @@ func TestHeldWrites(t *testing.T) {
 			return assert.AnError
 		},
 		wantErr: func(t *testing.T, err error) { assert.ErrorIs(t, err, assert.AnError) },
+	}, {
+		name: "no statement and nothing held writes nothing",
+		fn:   func(ctx context.Context, tx *db.Tx) error { return nil },
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			dbtest.Each(t, func(t *testing.T, d *db.DB) {
@@ -129,6 +132,31 @@ func TestHeldWrites(t *testing.T) {
 			})
 		})
 	}
+}
+
+// The transaction begins at its first statement: until then the write
+// connection (on SQLite the only one) is free for other writers.
+func TestHeldTransactionBeginsAtItsFirstStatement(t *testing.T) {
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		require.NoError(t, d.TransactHeld(ctx, func(tx *db.Tx) error {
+			require.NoError(t, db.ExecLater(ctx, tx, insertOrg, "org_a", "A", now))
+			// Another writer commits meanwhile; it would wait for this
+			// transaction if it had begun.
+			other, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			require.NoError(t, d.Transact(other, func(o *sqlx.Tx) error {
+				_, err := o.ExecContext(other, o.Rebind(insertOrg), "org_b", "B", now)
+				return err
+			}))
+			// The first statement sees that commit.
+			var n int
+			require.NoError(t, tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM organizations`))
+			assert.Equal(t, 2, n)
+			return nil
+		}))
+	})
 }
 
 // Only plain INSERTs are held: the sub-statements of one PostgreSQL

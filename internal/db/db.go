@@ -164,10 +164,15 @@ func (d *DB) Transact(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	d.wrote()
+	return nil
+}
+
+// wrote tells the checkpointer, on SQLite, that a commit added to the WAL.
+func (d *DB) wrote() {
 	if d.ckpt != nil {
 		d.ckpt.dirty.Store(true)
 	}
-	return nil
 }
 
 // Rebind turns ? placeholders into the engine's own.
