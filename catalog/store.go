@@ -40,6 +40,17 @@ type offerRow struct {
 const offerColumns = `id, product_id, pricing_model, currency, price, duration_months, schedule, dimensions,
 	private_to_organization_id, expires_at, revision, updated_at`
 
+// joinedOfferColumns is offerColumns qualified by the alias o, for a join.
+var joinedOfferColumns = offerColumnsOf("o")
+
+func offerColumnsOf(alias string) string {
+	cols := strings.Split(offerColumns, ",")
+	for i, c := range cols {
+		cols[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
 func toRow(o *Offer, now time.Time) (*offerRow, error) {
 	sched, err := json.Marshal(nonNil(o.Schedule))
 	if err != nil {
@@ -443,8 +454,7 @@ func (s *Store) GetOffers(ctx context.Context, q sqlx.ExtContext, offerIDs []str
 	if len(offerIDs) == 0 {
 		return offers, products, nil
 	}
-	oq, args, err := sqlx.In(`SELECT o.id, o.product_id, o.pricing_model, o.currency, o.price, o.duration_months, o.schedule,
-		o.dimensions, o.private_to_organization_id, o.expires_at, o.revision, o.updated_at,
+	oq, args, err := sqlx.In(`SELECT `+joinedOfferColumns+`,
 		p.name AS product_name, p.vendor AS product_vendor, p.type AS product_type, p.unspsc AS product_unspsc,
 		p.description AS product_description
 		FROM offers o JOIN products p ON p.id = o.product_id WHERE o.id IN (?)`, offerIDs)

@@ -48,9 +48,9 @@ type heldStmt struct {
 var _ sqlx.ExtContext = (*Tx)(nil)
 
 // TransactHeld is Transact with a Tx that holds inserts: fn runs, the
-// held inserts run, and the transaction commits. An error of a held
-// statement, such as a unique violation, is returned as fn's would be,
-// and rolls everything back.
+// held inserts run, and the transaction, if any statement began one,
+// commits. An error of a held statement, such as a unique violation, is
+// returned as fn's would be, and rolls everything back.
 func (d *DB) TransactHeld(ctx context.Context, fn func(tx *Tx) error) error {
 	t := &Tx{d: d}
 	defer func() {
@@ -174,9 +174,9 @@ func (t *Tx) run(ctx context.Context, ex sqlx.ExecerContext, held []heldStmt) er
 	// As few statements as the parameter limit allows: a very large order
 	// takes more than one.
 	for len(held) > 0 {
-		n, params := 1, len(held[0].args)
-		for n < len(held) && params+len(held[n].args) <= maxParams {
-			params += len(held[n].args)
+		n, count := 1, len(held[0].args)
+		for n < len(held) && count+len(held[n].args) <= maxParams {
+			count += len(held[n].args)
 			n++
 		}
 		q, args := combineHeld(held[:n])

@@ -117,7 +117,8 @@ const busyTimeout = 10 * time.Second
 // checkpointer runs PASSIVE checkpoints on a connection of its own: they
 // never block the writer or readers, and copy what no reader still needs.
 // It is what SQLite's automatic checkpoint does, moved off the commit of
-// whichever request happened to cross the threshold.
+// whichever request happened to cross the threshold. Only the short last
+// step of a restart (below) runs on the writer's connection.
 //
 // A checkpoint beside a busy writer never quite finishes: the writer
 // appends frames while it copies. SQLite starts the WAL again from its
