@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"time"
 
@@ -142,9 +144,23 @@ func (b *Billing) Resend(ctx context.Context, invoiceID string) error {
 // jitter; a cXML 4xx parks the invoice as failed with the buyer's status
 // text, until an operator resends it. Each attempt claims the invoice
 // under a lease, so two deliverers never send it at once.
+//
+// An invoice carries the connection's shared secret, so it goes to the
+// configured endpoint's host and nowhere else. The endpoint must be
+// https (plain http only to localhost or a loopback address, for local
+// testing), else no connection is made. Redirects are never followed,
+// whatever Client says: a 3xx parks the invoice as failed, like a 4xx,
+// since a moved endpoint does not come back by itself; once the
+// connection's endpoint is updated, an operator resends the invoice
+// (POST /api/v1/invoices/{id}/resend).
 type Deliverer struct {
-	DB          dbLike
-	Parties     Parties
+	DB      dbLike
+	Parties Parties
+	// Client sends the invoices (default: a 60 s timeout and Go's default
+	// transport, which takes a proxy from the environment: over https a
+	// proxy sees only the TLS tunnel to the endpoint's host, and Go never
+	// proxies the loopback addresses that may use http). Its
+	// CheckRedirect is ignored.
 	Client      *http.Client
 	Log         *slog.Logger
 	Now         func() time.Time
@@ -284,17 +300,28 @@ func (d *Deliverer) send(ctx context.Context, connectionID *string, doc []byte) 
 	if err != nil {
 		return 0, "connection: " + errs.MessageOf(err), true
 	}
+	u, problem := deliveryURL(party.Endpoint)
+	if problem != "" {
+		return 0, problem, false
+	}
+	// The secret is put in only now that the request can go nowhere but
+	// the endpoint's host.
 	body := cxml.FillSecret(doc, party.Secret)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, party.Endpoint, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return 0, err.Error(), false
 	}
 	req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
-	resp, err := d.Client.Do(req)
+	client := *d.Client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, "transport: " + err.Error(), true
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return resp.StatusCode, redirectText(resp), false
+	}
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	parsed, perr := cxml.Parse(answer, cxml.Limits{})
 	if perr != nil || parsed.Response == nil {
@@ -312,4 +339,44 @@ func (d *Deliverer) send(ctx context.Context, connectionID *string, doc []byte) 
 		text += ": " + st.Detail
 	}
 	return st.Code, text, st.Code >= 500 || resp.StatusCode >= 500
+}
+
+// deliveryURL parses a connection's invoice endpoint and checks that an
+// invoice may be sent there: https, or http to localhost or a loopback
+// address. Otherwise it returns the text for the invoice.
+func deliveryURL(endpoint string) (*url.URL, string) {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, "the connection's e-invoicing endpoint is not an https URL: set it to the buyer's https invoice address " +
+			"(such as https://acme.coupahost.com/cxml/invoices), then resend the invoice"
+	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) {
+		return nil, fmt.Sprintf("the connection's e-invoicing endpoint http://%s is not https: an invoice carries the connection's shared secret, "+
+			"so it is sent over https only (plain http only to localhost or a loopback address, for testing); "+
+			"set the endpoint to the buyer's https address, then resend the invoice", u.Host)
+	}
+	return u, ""
+}
+
+// loopback reports whether host is "localhost" or a loopback IP address,
+// hosts Go's environment proxy never applies to (it does proxy
+// "LOCALHOST", so the name is matched exactly): a plain http invoice
+// never reaches a proxy.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// redirectText says where a 3xx answer pointed, by host only (a query
+// may carry tokens), and what the operator does about it.
+func redirectText(resp *http.Response) string {
+	to := "without a Location"
+	if loc, err := resp.Location(); err == nil && loc.Host != "" {
+		to = "to " + loc.Host
+	}
+	return fmt.Sprintf("HTTP %d redirect %s, not followed: an invoice carries the connection's shared secret, so it goes to the configured endpoint only; "+
+		"if the buyer has moved its invoice endpoint, update the connection's e-invoicing endpoint, then resend the invoice", resp.StatusCode, to)
 }

@@ -2,6 +2,7 @@ package invoicing_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -64,9 +65,9 @@ func (c *coupa) bodies() [][]byte {
 	return append([][]byte(nil), c.received...)
 }
 
-// einvoiceSetup makes a Coupa connection with e-invoicing to the stand-in
-// and an upfront agreement on it, billed.
-func einvoiceSetup(t *testing.T, c *coupa) (*apptest.Server, string) {
+// einvoiceSetup makes a Coupa connection with e-invoicing to endpoint and
+// an upfront agreement on it, billed.
+func einvoiceSetup(t *testing.T, endpoint string) (*apptest.Server, string) {
 	t.Helper()
 	s := apptest.Start(t, dbtestSQLiteDSN(t), func(cfg *app.Config) { cfg.NoWorkers = true })
 	require.Equal(t, 201, s.API(t, "POST", "/api/v1/connections", map[string]any{
@@ -74,7 +75,7 @@ func einvoiceSetup(t *testing.T, c *coupa) (*apptest.Server, string) {
 		"buyer_credential":    map[string]string{"domain": "NetworkID", "identity": "DemoCorpCoupaInv"},
 		"supplier_credential": map[string]string{"domain": "DUNS", "identity": "081254817"},
 		"shared_secret":       "coupa-demo-secret-2",
-		"einvoice":            map[string]any{"enabled": true, "endpoint": c.srv.URL + "/cxml/invoices", "shared_secret": "invoice & secret"},
+		"einvoice":            map[string]any{"enabled": true, "endpoint": endpoint, "shared_secret": "invoice & secret"},
 	}, nil))
 	var conns struct{ Connections []struct{ ID, Name string } }
 	require.Equal(t, 200, s.API(t, "GET", "/api/v1/connections?organization_id=org_demo", nil, &conns))
@@ -114,7 +115,7 @@ func deliverer(s *apptest.Server) *invoicing.Deliverer {
 
 func TestInvoiceDeliveryRetriesUntilAccepted(t *testing.T) {
 	c := newCoupa(t, 500, 500, 200)
-	s, invID := einvoiceSetup(t, c)
+	s, invID := einvoiceSetup(t, c.srv.URL+"/cxml/invoices")
 	d := deliverer(s)
 	for range 3 {
 		ok, err := d.DeliverOne(context.Background())
@@ -159,7 +160,7 @@ func TestInvoiceDeliveryRetriesUntilAccepted(t *testing.T) {
 
 func TestInvoiceDeliveryParksOnA4xx(t *testing.T) {
 	c := newCoupa(t, 417, 200)
-	s, invID := einvoiceSetup(t, c)
+	s, invID := einvoiceSetup(t, c.srv.URL+"/cxml/invoices")
 	d := deliverer(s)
 	ok, err := d.DeliverOne(context.Background())
 	require.NoError(t, err)
@@ -193,7 +194,7 @@ func TestInvoiceDeliveryParksOnA4xx(t *testing.T) {
 // the unused days with a lineLevelCreditMemo naming the original invoice.
 func TestCancellationCreditsUnusedPrepaidTime(t *testing.T) {
 	c := newCoupa(t)
-	s, invID := einvoiceSetup(t, c)
+	s, invID := einvoiceSetup(t, c.srv.URL+"/cxml/invoices")
 	ctx := context.Background()
 	var agreementID string
 	require.NoError(t, s.App.DB.R.Get(&agreementID, s.App.DB.Rebind(`SELECT agreement_id FROM invoices WHERE id = ?`), invID))
@@ -235,4 +236,188 @@ func TestCancellationCreditsUnusedPrepaidTime(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, original.PayloadID, req.Header.DocumentReference, "the credit memo names the invoice it credits")
 	assert.Equal(t, "-12032.88", req.Summary.NetAmount.String())
+}
+
+// delivery is the delivery state of one invoice, as the API shows it.
+func delivery(t *testing.T, s *apptest.Server, invID string) map[string]any {
+	t.Helper()
+	for _, inv := range invoices(t, s, "organization_id=org_demo") {
+		if inv["id"] == invID {
+			return inv["delivery"].(map[string]any)
+		}
+	}
+	t.Fatalf("invoice %s not listed", invID)
+	return nil
+}
+
+// requestLog keeps the requests a test server received.
+type requestLog struct {
+	mu   sync.Mutex
+	reqs []string // method, URL and body of each
+}
+
+func (l *requestLog) add(r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.reqs = append(l.reqs, r.Method+" "+r.URL.String()+"\n"+string(b))
+}
+
+func (l *requestLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.reqs...)
+}
+
+func cxmlOK(w http.ResponseWriter) {
+	doc, _ := cxml.Marshal(cxml.NewResponse("buyer-1@example.com", time.Now(), cxml.NewStatus(200, ""), nil))
+	w.Header().Set("Content-Type", "text/xml")
+	w.Write(doc)
+}
+
+// A buyer endpoint that answers with a redirect never gets its invoice
+// followed to the redirect's target, whose query is not repeated either:
+// the invoice is parked as failed with a text an operator can act on.
+func TestInvoiceDeliveryNeverFollowsRedirects(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		code   int
+		client *http.Client
+	}{
+		{"302 found", http.StatusFound, nil},
+		{"307 temporary redirect", http.StatusTemporaryRedirect, nil},
+		{"308 permanent redirect", http.StatusPermanentRedirect, nil},
+		{"307 with a client that follows redirects", http.StatusTemporaryRedirect, &http.Client{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var atTarget, atEndpoint requestLog
+			target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				atTarget.add(r)
+				cxmlOK(w)
+			}))
+			t.Cleanup(target.Close)
+			endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				atEndpoint.add(r)
+				http.Redirect(w, r, target.URL+"/cxml/invoices?token=t0ken", tc.code)
+			}))
+			t.Cleanup(endpoint.Close)
+			s, invID := einvoiceSetup(t, endpoint.URL+"/cxml/invoices")
+			d := deliverer(s)
+			d.Client = tc.client
+
+			ok, err := d.DeliverOne(context.Background())
+			require.NoError(t, err)
+			require.True(t, ok)
+			ok, err = d.DeliverOne(context.Background())
+			require.NoError(t, err)
+			assert.False(t, ok, "a redirect is not retried")
+
+			assert.Empty(t, atTarget.all(), "the redirect's target gets nothing, and so not the secret")
+			got := atEndpoint.all()
+			require.Len(t, got, 1)
+			assert.Contains(t, got[0], "<SharedSecret>invoice &amp; secret</SharedSecret>", "the configured endpoint does get the invoice")
+			del := delivery(t, s, invID)
+			assert.Equal(t, "failed", del["status"])
+			assert.EqualValues(t, 1, del["attempts"])
+			assert.Equal(t, fmt.Sprintf("HTTP %d redirect to %s, not followed: an invoice carries the connection's shared secret, "+
+				"so it goes to the configured endpoint only; if the buyer has moved its invoice endpoint, "+
+				"update the connection's e-invoicing endpoint, then resend the invoice", tc.code, strings.TrimPrefix(target.URL, "http://")), del["last_error"])
+		})
+	}
+}
+
+// wire stands in for the network: it records each request instead of
+// making it, and answers it with a cXML 200.
+type wire struct {
+	mu   sync.Mutex
+	reqs []string // URL and body of each
+}
+
+func (w *wire) RoundTrip(r *http.Request) (*http.Response, error) {
+	b, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	w.mu.Lock()
+	w.reqs = append(w.reqs, r.URL.String()+"\n"+string(b))
+	w.mu.Unlock()
+	rec := httptest.NewRecorder()
+	cxmlOK(rec)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
+}
+
+func (w *wire) all() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.reqs...)
+}
+
+// endpointAt gives every connection's invoice party the endpoint under
+// test, whatever the connection's validation would let an operator set.
+type endpointAt struct {
+	invoicing.Parties
+	endpoint string
+}
+
+func (p endpointAt) InvoiceParty(ctx context.Context, connectionID string) (invoicing.InvoiceParty, error) {
+	party, err := p.Parties.InvoiceParty(ctx, connectionID)
+	party.Endpoint = p.endpoint
+	return party, err
+}
+
+// An invoice, which carries the shared secret, goes over https, or plain
+// http to a loopback address only; anywhere else no request is made.
+func TestInvoiceDeliveryNeedsHTTPS(t *testing.T) {
+	notHTTPS := func(host string) string {
+		return "the connection's e-invoicing endpoint http://" + host + " is not https: an invoice carries the connection's shared secret, " +
+			"so it is sent over https only (plain http only to localhost or a loopback address, for testing); " +
+			"set the endpoint to the buyer's https address, then resend the invoice"
+	}
+	const notURL = "the connection's e-invoicing endpoint is not an https URL: set it to the buyer's https invoice address " +
+		"(such as https://acme.coupahost.com/cxml/invoices), then resend the invoice"
+	for _, tc := range []struct {
+		name, endpoint string
+		refused        string // the invoice's text, or "" when it is sent
+	}{
+		{"http to a public host", "http://invoices.example.com/cxml", notHTTPS("invoices.example.com")},
+		{"http to a private address", "http://10.1.2.3:8080/cxml", notHTTPS("10.1.2.3:8080")},
+		{"http to LOCALHOST, which Go's environment proxy takes", "http://LOCALHOST:8080/cxml", notHTTPS("LOCALHOST:8080")},
+		{"http to a name that starts with localhost", "http://localhost.example.com/cxml", notHTTPS("localhost.example.com")},
+		{"no scheme", "invoices.example.com/cxml", notURL},
+		{"ftp", "ftp://invoices.example.com/cxml", notURL},
+		{"https", "https://invoices.example.com/cxml?realm=acme", ""},
+		{"http to 127.0.0.1", "http://127.0.0.1:8080/cxml", ""},
+		{"http to elsewhere in 127/8", "http://127.8.9.10/cxml", ""},
+		{"http to ::1", "http://[::1]:8080/cxml", ""},
+		{"http to localhost", "http://localhost:8080/cxml", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, invID := einvoiceSetup(t, "https://buyer.example.com/cxml/invoices")
+			var sent wire
+			d := deliverer(s)
+			d.Parties = endpointAt{Parties: d.Parties, endpoint: tc.endpoint}
+			d.Client = &http.Client{Transport: &sent}
+
+			ok, err := d.DeliverOne(context.Background())
+			require.NoError(t, err)
+			require.True(t, ok)
+			ok, err = d.DeliverOne(context.Background())
+			require.NoError(t, err)
+			assert.False(t, ok, "delivered, or parked as failed: not retried")
+
+			del := delivery(t, s, invID)
+			assert.EqualValues(t, 1, del["attempts"])
+			if tc.refused != "" {
+				assert.Empty(t, sent.all(), "no request is made")
+				assert.Equal(t, "failed", del["status"])
+				assert.Equal(t, tc.refused, del["last_error"])
+				return
+			}
+			got := sent.all()
+			require.Len(t, got, 1)
+			assert.True(t, strings.HasPrefix(got[0], tc.endpoint+"\n"), "the request goes to the endpoint as configured: %.80s", got[0])
+			assert.Contains(t, got[0], "<SharedSecret>invoice &amp; secret</SharedSecret>")
+			assert.Equal(t, "delivered", del["status"])
+		})
+	}
 }
