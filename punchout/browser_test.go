@@ -190,6 +190,20 @@ func TestBrowserPunchoutToCheckout(t *testing.T) {
 		assert.NotEmpty(t, cxml.ExtrinsicValue(it.ItemDetail.Extrinsics, "Term"))
 	}
 	assert.Equal(t, "2030-12-31T23:59:59Z", cxml.ExtrinsicValue(msg.Items[2].ItemDetail.Extrinsics, "OfferExpiry"))
+
+	// The return ended the session: back on its pages, the user reads
+	// where the cart went, with nothing left to submit.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(start), chromedp.WaitVisible(chromedp.CSS("h1"))))
+	heading, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
+	require.NoError(t, err)
+	assert.Equal(t, "Your cart went back to Coupa", heading)
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	require.NoError(t, err)
+	assert.Contains(t, text, "This punchout session ended when its cart was returned to Coupa")
+	assert.Contains(t, text, "open the requisition in Coupa and edit the cart there")
+	n, err = chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('form').length`))
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing left to submit")
 }
 
 // TestBrowserAribaBase64WithoutJavaScript returns an Ariba cart in

@@ -80,11 +80,31 @@ func LoadCart(ctx context.Context, q sqlx.ExtContext, sessions *Sessions, cat *c
 	return c, nil
 }
 
+var errReadOnly = errs.E(errs.Forbidden, "this cart was opened for viewing only (inspect); it cannot be changed")
+
+// RemoveFromCart takes an offer out of the session's cart, inside tx. A
+// session opened for viewing only is Forbidden, one whose cart has been
+// returned ErrCartReturned.
+func RemoveFromCart(ctx context.Context, tx sqlx.ExtContext, sessions *Sessions, sess *Session, offerID string) error {
+	if sess.ReadOnly() {
+		return errReadOnly
+	}
+	if err := sessions.LockOpen(ctx, tx, sess.ID); err != nil {
+		return err
+	}
+	return sessions.RemoveItem(ctx, tx, sess.ID, offerID)
+}
+
 // AddToCart checks that the session's organization may request the offer
-// and puts it in the cart at quantity 1.
+// and puts it in the cart at quantity 1, inside tx. A session opened for
+// viewing only is Forbidden, one whose cart has been returned
+// ErrCartReturned.
 func AddToCart(ctx context.Context, tx sqlx.ExtContext, sessions *Sessions, cat *catalog.Store, sess *Session, offerID string, now time.Time) (*catalog.Product, *catalog.Offer, error) {
 	if sess.ReadOnly() {
-		return nil, nil, errs.E(errs.Forbidden, "this cart was opened for viewing only (inspect); it cannot be changed")
+		return nil, nil, errReadOnly
+	}
+	if err := sessions.LockOpen(ctx, tx, sess.ID); err != nil {
+		return nil, nil, err
 	}
 	p, o, err := cat.GetOffer(ctx, tx, offerID)
 	if err != nil || !o.VisibleTo(sess.OrganizationID) {

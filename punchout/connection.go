@@ -2,7 +2,10 @@ package punchout
 
 import (
 	"context"
+	"net/netip"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -125,20 +128,31 @@ func (c *Connection) Validate() error {
 		return errs.E(errs.Invalid, `payg_blanket_amount must be a positive decimal string such as "10000.00"`)
 	}
 	c.PAYGBlanketAmount = amt.StringFixed(max(2, -amt.Exponent()))
+	hosts := make([]string, 0, len(c.AllowedFormPostHosts))
 	for i, h := range c.AllowedFormPostHosts {
-		h = strings.ToLower(strings.TrimSpace(h))
-		if h == "" || strings.ContainsAny(h, "/:@ ") {
-			return errs.E(errs.Invalid, "allowed_form_post_hosts[%d] must be a host name such as acme.coupahost.com", i)
+		n, ok := allowListEntry(h)
+		if !ok {
+			return errs.E(errs.Invalid, "allowed_form_post_hosts[%d] (%q) must be a host name such as acme.coupahost.com or an IP address, without scheme, port, path or wildcard (a listed host allows its subdomains)",
+				i, truncate(h, 100))
 		}
-		c.AllowedFormPostHosts[i] = h
+		if !slices.Contains(hosts, n) {
+			hosts = append(hosts, n)
+		}
 	}
+	c.AllowedFormPostHosts = hosts
 	if c.EInvoice.Enabled {
 		if c.System != Coupa {
 			return errs.E(errs.Invalid, "cXML invoicing is available for Coupa connections only; Ariba connections receive no cXML invoices")
 		}
 		u, err := url.Parse(strings.TrimSpace(c.EInvoice.Endpoint))
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return errs.E(errs.Invalid, "einvoice.endpoint must be an http(s) URL, such as https://acme.coupahost.com/cxml/invoices")
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+			return errs.E(errs.Invalid, "einvoice.endpoint must be an https URL without user name or password, such as https://acme.coupahost.com/cxml/invoices")
+		}
+		// Invoices carry the shared secret and the buyer's billing data:
+		// plain http only to this machine, for tests and local stand-ins.
+		if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+			return errs.E(errs.Invalid, "einvoice.endpoint %s is not https; invoices carry the shared secret and billing data, so they are sent over https only (plain http is accepted only for a loopback address: 127.0.0.1, ::1 or localhost)",
+				truncate(u.Redacted(), 200))
 		}
 		c.EInvoice.Endpoint = u.String()
 		if c.EInvoice.SharedSecret == "" {
@@ -167,24 +181,184 @@ func credentialKey(from, to, sender Credential) string {
 		strings.ToLower(sender.Domain) + sep + sender.Identity
 }
 
-// FormPostAllowed reports whether a cart may be posted to rawURL: any
-// http(s) URL when the connection has no allow-list, else only URLs on a
-// listed host or a subdomain of one.
-func (c *Connection) FormPostAllowed(rawURL string) bool {
-	u, err := url.Parse(strings.TrimSpace(rawURL))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return false
+// FormPostAllowed reports whether a cart may be posted to rawURL; see
+// CheckFormPost.
+func (c *Connection) FormPostAllowed(rawURL string) bool { return c.CheckFormPost(rawURL) == nil }
+
+// CheckFormPost says why a cart may not be posted to rawURL, or returns
+// nil when it may. Setup checks it before a session opens and checkout
+// again before the cart leaves (the allow-list may have changed since).
+//
+// rawURL must be an absolute http or https URL whose host is a plain
+// host name or IP literal (see parseOrigin); anything else is Invalid.
+// Then, Forbidden unless one of these holds:
+//   - the connection has no allow-list, and the URL is https or its host
+//     is a loopback address (127.0.0.0/8, ::1, localhost: a local
+//     stand-in of the procurement system, for trying the gateway out);
+//   - the host is on the allow-list, or is a subdomain of a listed name:
+//     over https or http, since listing a host is how an admin says that
+//     buyer host may take carts over plain http. With a list, loopback
+//     addresses too must be listed: an admin who lists the buyer's hosts
+//     means those and no others.
+func (c *Connection) CheckFormPost(rawURL string) error {
+	o, ok := parseOrigin(rawURL)
+	if !ok {
+		return errs.E(errs.Invalid, "the BrowserFormPost URL %q is not an absolute http(s) URL with a plain host name (no user name or password; no spaces, quotes, semicolons, commas or wildcards in the host; a port from 1 to 65535), so no cart can be returned to it",
+			truncate(strings.TrimSpace(rawURL), 200))
 	}
+	shown := truncate(strings.TrimSpace(rawURL), 200)
 	if len(c.AllowedFormPostHosts) == 0 {
-		return true
+		if o.Scheme == "https" || o.loopback() {
+			return nil
+		}
+		return errs.E(errs.Forbidden, "the BrowserFormPost URL %s is not https and %s is not on the connection's allow-list (it has none, so carts go to https URLs and to loopback addresses only); use an https URL, or ask the supplier to add %s to the connection's allowed_form_post_hosts",
+			shown, o.Host, o.Host)
 	}
-	host := strings.ToLower(u.Hostname())
+	if c.listed(o) {
+		return nil
+	}
+	list := strings.Join(c.AllowedFormPostHosts, ", ")
+	if o.Scheme == "http" {
+		return errs.E(errs.Forbidden, "the BrowserFormPost URL %s is not https and %s is not on the connection's allow-list (%s); ask the supplier to add it", shown, o.Host, list)
+	}
+	return errs.E(errs.Forbidden, "the BrowserFormPost URL %s is on host %s, which is not on the connection's allow-list (%s), so carts cannot be returned to it; ask the supplier to add it",
+		shown, o.Host, list)
+}
+
+// listed reports whether o's host is on the allow-list: an IP literal
+// exactly, a name exactly or as a subdomain of a listed name.
+func (c *Connection) listed(o origin) bool {
 	for _, h := range c.AllowedFormPostHosts {
-		if host == h || strings.HasSuffix(host, "."+h) {
+		if ip, err := netip.ParseAddr(h); err == nil {
+			if o.IP.IsValid() && o.IP.Unmap() == ip.Unmap() {
+				return true
+			}
+			continue
+		}
+		if !o.IP.IsValid() && (o.Host == h || strings.HasSuffix(o.Host, "."+h)) {
 			return true
 		}
 	}
 	return false
+}
+
+// origin is the scheme, host and port of a URL a browser posts a cart
+// to, each checked, so that String can go into a Content-Security-Policy
+// header (form-action, frame-ancestors) as it is: it follows the grammar
+// of a CSP host-source, which has no room for anything a hostile
+// BrowserFormPost URL might smuggle into the header.
+type origin struct {
+	Scheme string     // "https" or "http"
+	Host   string     // lower-case host name, or the IP address without brackets
+	Port   string     // decimal 1-65535, or "" for the scheme's default
+	IP     netip.Addr // the address when Host is an IP literal
+}
+
+// String is scheme://host[:port], an IPv6 address in brackets.
+func (o origin) String() string {
+	h := o.Host
+	if o.IP.Is6() {
+		h = "[" + h + "]"
+	}
+	if o.Port != "" {
+		h += ":" + o.Port
+	}
+	return o.Scheme + "://" + h
+}
+
+func (o origin) loopback() bool { return loopbackHost(o.Host) }
+
+// loopbackHost reports whether a URL's host names this machine:
+// 127.0.0.0/8, ::1 or localhost.
+func loopbackHost(host string) bool {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Zone() == "" && ip.Unmap().IsLoopback()
+}
+
+// parseOrigin reads the origin of an absolute http(s) URL. It refuses
+// user info, an opaque URL, a port outside 1-65535, an IPv6 zone, and a
+// host that is neither an IP literal nor a DNS name of letters, digits and
+// hyphens (no spaces, quotes, semicolons, commas, wildcards, underscores,
+// percent signs or non-ASCII letters: IDNs come in their xn-- form).
+func parseOrigin(rawURL string) (origin, bool) {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Opaque != "" || u.User != nil || u.Host == "" {
+		return origin{}, false
+	}
+	o := origin{Scheme: u.Scheme}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return origin{}, false
+		}
+		o.Port = strconv.Itoa(n)
+	} else if strings.HasSuffix(u.Host, ":") {
+		return origin{}, false
+	}
+	host := u.Hostname()
+	if strings.HasPrefix(u.Host, "[") {
+		ip, err := netip.ParseAddr(host)
+		if err != nil || !ip.Is6() || ip.Zone() != "" {
+			return origin{}, false
+		}
+		o.Host, o.IP = ip.String(), ip
+		return o, true
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.Is4() {
+		o.Host, o.IP = ip.String(), ip
+		return o, true
+	}
+	if !validHostName(host) {
+		return origin{}, false
+	}
+	o.Host = strings.ToLower(host)
+	return o, true
+}
+
+// validHostName reports whether h is a DNS name a CSP host-source can
+// hold: dot-separated labels of 1-63 letters, digits and inner hyphens,
+// 253 characters at most, no trailing dot. Its last label must not start
+// with a digit: browsers read such a host (2130706433, 0x7f.1) as an IPv4
+// address, which it would then not be checked as.
+func validHostName(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	labels := strings.Split(h, ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			ch := l[i]
+			if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-') {
+				return false
+			}
+		}
+	}
+	last := labels[len(labels)-1]
+	return last[0] < '0' || last[0] > '9'
+}
+
+// allowListEntry normalizes an entry of allowed_form_post_hosts: a host
+// name in lower case, or an IP address (an IPv6 one with or without
+// brackets) in its canonical form.
+func allowListEntry(h string) (string, bool) {
+	h = strings.ToLower(strings.TrimSpace(h))
+	if ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")); err == nil {
+		if ip.Zone() != "" {
+			return "", false
+		}
+		return ip.String(), true
+	}
+	if !validHostName(h) {
+		return "", false
+	}
+	return h, true
 }
 
 type connectionRow struct {
@@ -415,9 +589,16 @@ func (s *Connections) Authenticate(ctx context.Context, h *cxml.Header) (*Connec
 	}
 	type candidate struct {
 		key    string
-		secret string
+		digest []byte
 	}
-	var cands []candidate
+	n := len(h.From.Credentials) * len(h.To.Credentials) * len(h.Sender.Credentials)
+	if n == 0 || n > 64 {
+		return nil, unauthorized
+	}
+	// Every candidate's secret is digested before the lookup, whether or
+	// not its triple is known, so that the work done, and its time, does
+	// not tell a known From/To/Sender triple from an unknown one.
+	cands := make([]candidate, 0, n)
 	for _, f := range h.From.Credentials {
 		for _, t := range h.To.Credentials {
 			for _, sn := range h.Sender.Credentials {
@@ -426,13 +607,10 @@ func (s *Connections) Authenticate(ctx context.Context, h *cxml.Header) (*Connec
 						Credential{f.Domain, f.Identity}.normalized(),
 						Credential{t.Domain, t.Identity}.normalized(),
 						Credential{sn.Domain, sn.Identity}.normalized()),
-					secret: sn.SharedSecret,
+					digest: s.keys.DigestBytes(sn.SharedSecret),
 				})
 			}
 		}
-	}
-	if len(cands) == 0 || len(cands) > 64 {
-		return nil, unauthorized
 	}
 	keys := make([]string, len(cands))
 	for i, c := range cands {
@@ -446,19 +624,18 @@ func (s *Connections) Authenticate(ctx context.Context, h *cxml.Header) (*Connec
 	if err := s.db.R.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
 		return nil, err
 	}
+	var found *connectionRow
 	for i := range rows {
 		for _, c := range cands {
-			if c.key == rows[i].CredentialKey && s.keys.Verify(c.secret, rows[i].SecretDigest) {
-				return rows[i].connection(), nil
+			if c.key == rows[i].CredentialKey && secret.EqualDigest(c.digest, rows[i].SecretDigest) && found == nil {
+				found = &rows[i]
 			}
 		}
 	}
-	if len(rows) == 0 {
-		// Spend the same digest work as a real check, so that timing does
-		// not tell a known credential triple from an unknown one.
-		s.keys.Verify(cands[0].secret, strings.Repeat("0", 64))
+	if found == nil {
+		return nil, unauthorized
 	}
-	return nil, unauthorized
+	return found.connection(), nil
 }
 
 // ConnectionChange is an admin's change to a connection; nil fields are

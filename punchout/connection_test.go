@@ -91,6 +91,23 @@ func TestConnectionsAPI(t *testing.T) {
 				m["buyer_credential"] = map[string]string{"domain": "x", "identity": "z"}
 			}, 409, "never both"},
 			{"unknown field", func(m map[string]any) { m["sharedsecret"] = "typo" }, 400, "unknown field"},
+			{"http e-invoicing endpoint", func(m map[string]any) {
+				m["einvoice"] = map[string]any{"enabled": true, "endpoint": "http://acme.coupahost.com/cxml/invoices", "shared_secret": "s"}
+			}, 400, "einvoice.endpoint http://acme.coupahost.com/cxml/invoices is not https"},
+			{"http e-invoicing endpoint on a private address", func(m map[string]any) {
+				m["einvoice"] = map[string]any{"enabled": true, "endpoint": "http://10.0.0.8:8080/cxml/invoices", "shared_secret": "s"}
+			}, 400, "plain http is accepted only for a loopback address"},
+			{"e-invoicing endpoint with a password", func(m map[string]any) {
+				m["einvoice"] = map[string]any{"enabled": true, "endpoint": "https://u:p@acme.coupahost.com/cxml/invoices", "shared_secret": "s"}
+			}, 400, "einvoice.endpoint must be an https URL without user name or password"},
+			{"ftp e-invoicing endpoint", func(m map[string]any) {
+				m["einvoice"] = map[string]any{"enabled": true, "endpoint": "ftp://acme.coupahost.com/in", "shared_secret": "s"}
+			}, 400, "einvoice.endpoint must be an https URL"},
+			{"allow-list entry with a scheme", func(m map[string]any) { m["allowed_form_post_hosts"] = []string{"https://acme.coupahost.com"} }, 400,
+				`allowed_form_post_hosts[0] ("https://acme.coupahost.com") must be a host name`},
+			{"allow-list wildcard", func(m map[string]any) {
+				m["allowed_form_post_hosts"] = []string{"acme.coupahost.com", "*.coupahost.com"}
+			}, 400, "allowed_form_post_hosts[1]"},
 		}
 		for _, tc := range refusals {
 			t.Run(tc.name, func(t *testing.T) {
@@ -103,9 +120,21 @@ func TestConnectionsAPI(t *testing.T) {
 			})
 		}
 
+		// Plain http goes to a loopback address only: a local stand-in.
+		for i, endpoint := range []string{"http://127.0.0.1:9/cxml/invoices", "http://[::1]:9/cxml/invoices", "http://localhost:9/cxml/invoices"} {
+			in := validConnection(org.ID)
+			in["buyer_credential"] = map[string]string{"domain": "NetworkID", "identity": "Loopback" + string(rune('A'+i))}
+			in["einvoice"] = map[string]any{"enabled": true, "endpoint": endpoint, "shared_secret": "invoice-secret-456"}
+			in["allowed_form_post_hosts"] = []string{"Acme.CoupaHost.com", "[::1]"}
+			var c map[string]any
+			require.Equal(t, http.StatusCreated, s.API(t, "POST", "/api/v1/connections", in, &c), "%s: %v", endpoint, c)
+			assert.Equal(t, endpoint, c["einvoice"].(map[string]any)["endpoint"])
+			assert.Equal(t, []any{"acme.coupahost.com", "::1"}, c["allowed_form_post_hosts"])
+		}
+
 		var list struct{ Connections []map[string]any }
 		require.Equal(t, http.StatusOK, s.API(t, "GET", "/api/v1/connections?organization_id="+org.ID, nil, &list))
-		assert.Len(t, list.Connections, 1)
+		assert.Len(t, list.Connections, 4)
 
 		var e apiError
 		assert.Equal(t, http.StatusUnauthorized, s.APIWithToken(t, "", "GET", "/api/v1/connections", nil, &e))
@@ -197,6 +226,13 @@ func TestUpdateConnection(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, s.API(t, "PATCH", "/api/v1/connections/conn_demo_ariba", map[string]any{
 		"einvoice": map[string]any{"enabled": true, "endpoint": "https://x.example/inv", "shared_secret": "s"}}, &e))
 	assert.Contains(t, e.Error.Message, "Coupa connections only")
+	assert.Equal(t, http.StatusBadRequest, s.API(t, "PATCH", "/api/v1/connections/conn_demo_coupa", map[string]any{
+		"einvoice": map[string]any{"enabled": true, "endpoint": "http://invoices.example/inv", "shared_secret": "s"}}, &e))
+	assert.Contains(t, e.Error.Message, "einvoice.endpoint http://invoices.example/inv is not https")
+	assert.Equal(t, http.StatusOK, s.API(t, "PATCH", "/api/v1/connections/conn_demo_coupa", map[string]any{
+		"einvoice": map[string]any{"enabled": true, "endpoint": "http://127.0.0.1:9/inv", "shared_secret": "s"}}, &c))
+	assert.Equal(t, http.StatusBadRequest, s.API(t, "PATCH", "/api/v1/connections/conn_demo_coupa", map[string]any{"allowed_form_post_hosts": []string{"demo.coupahost.com:443"}}, &e))
+	assert.Contains(t, e.Error.Message, "allowed_form_post_hosts[0]")
 	assert.Equal(t, http.StatusBadRequest, s.API(t, "PATCH", "/api/v1/connections/conn_demo_coupa", map[string]any{"buyer_credential": map[string]string{"domain": "x", "identity": "y"}}, &e),
 		"credentials never change")
 	assert.Equal(t, http.StatusNotFound, s.API(t, "PATCH", "/api/v1/connections/conn_nope", map[string]any{"payg_blanket_amount": "1"}, &e))

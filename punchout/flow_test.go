@@ -165,8 +165,26 @@ func TestSetupRefusals(t *testing.T) {
 			"<BrowserFormPost><URL>"+buyerURL+"</URL></BrowserFormPost>", "", 1)), 400, "no BrowserFormPost"},
 		{"relative BrowserFormPost", setupRequest("coupa", "s4@x", "create", "ck", "/checkout", ""), 400, "not an absolute"},
 		{"no BuyerCookie", setupRequest("coupa", "s5@x", "create", "", buyerURL, ""), 400, "no BuyerCookie"},
-		{"host outside the allow-list", restricted("https://evil.example/collect"), 403, "allows carts to be returned to"},
+		{"host outside the allow-list", restricted("https://evil.example/collect"), 403,
+			"the BrowserFormPost URL https://evil.example/collect is on host evil.example, which is not on the connection's allow-list (acme.coupahost.com)"},
+		{"http host outside the allow-list", restricted("http://evil.example/collect"), 403,
+			"the BrowserFormPost URL http://evil.example/collect is not https and evil.example is not on the connection's allow-list (acme.coupahost.com)"},
 		{"host in the allow-list", restricted("https://acme.coupahost.com/punchout/checkout?id=1"), 200, ""},
+		{"http to a listed host", restricted("http://acme.coupahost.com/punchout/checkout?id=2"), 200, ""},
+		{"subdomain of a listed host", restricted("https://eu.acme.coupahost.com/punchout/checkout?id=3"), 200, ""},
+		{"unlisted loopback with an allow-list", restricted("http://127.0.0.1:9/punchout/checkout?id=4"), 403,
+			"127.0.0.1 is not on the connection's allow-list (acme.coupahost.com)"},
+		{"http without an allow-list", setupRequest("coupa", "s7@x", "create", "ck", "http://buyer.example/punchout/checkout", ""), 403,
+			"the BrowserFormPost URL http://buyer.example/punchout/checkout is not https and buyer.example is not on the connection's allow-list"},
+		{"http to loopback without an allow-list", setupRequest("coupa", "s8@x", "create", "ck", "http://127.0.0.1:9/punchout/checkout", ""), 200, ""},
+		{"http to IPv6 loopback", setupRequest("coupa", "s9@x", "create", "ck", "http://[::1]:9/punchout/checkout", ""), 200, ""},
+		{"http to localhost", setupRequest("coupa", "s10@x", "create", "ck", "http://localhost:9/punchout/checkout", ""), 200, ""},
+		{"https to a host off the demo allow-list", setupRequest("coupa", "s11@x", "create", "ck", "https://evil.example/collect", ""), 403,
+			"is on host evil.example, which is not on the connection's allow-list (demo.coupahost.com, 127.0.0.1, ::1, localhost)"},
+		{"header injection", setupRequest("coupa", "s12@x", "create", "ck", "https://demo.coupahost.com;script-src *", ""), 400, "not an absolute http(s) URL with a plain host name"},
+		{"quoted source", setupRequest("coupa", "s13@x", "create", "ck", "https://demo.coupahost.com 'unsafe-inline'", ""), 400, "not an absolute http(s) URL"},
+		{"javascript URL", setupRequest("coupa", "s14@x", "create", "ck", "javascript:alert(1)", ""), 400, "not an absolute http(s) URL"},
+		{"user info", setupRequest("coupa", "s15@x", "create", "ck", "https://user:pw@demo.coupahost.com/", ""), 400, "no user name or password"},
 		{"edit with a line that is not ours", setupRequest("coupa", "s6@x", "edit", "ck", buyerURL,
 			`<ItemOut quantity="1" lineNumber="1"><ItemID><SupplierPartID>SKU-123</SupplierPartID></ItemID></ItemOut>`), 400, "not an offer of this catalog"},
 	}
@@ -179,7 +197,7 @@ func TestSetupRefusals(t *testing.T) {
 	}
 	var n int
 	require.NoError(t, s.App.DB.R.Get(&n, `SELECT COUNT(*) FROM punchout_sessions`))
-	assert.Equal(t, 1, n, "only the accepted request opened a session")
+	assert.Equal(t, 6, n, "only the accepted requests opened a session")
 }
 
 func TestCartRules(t *testing.T) {
@@ -217,6 +235,11 @@ func TestCartRules(t *testing.T) {
 		assert.Equal(t, "10000.00", m.Total.String())
 
 		// Remove, then return an empty cart: the user cancelled.
+		start = startPage(t, s, setupRequest("coupa", "rules-2@x", "create", "ck-rules", buyerURL, ""))
+		for _, o := range []string{"offer-cloudsight-payg", "offer-teamchat-free"} {
+			code, _ = sh.request(start, o)
+			require.Equal(t, 200, code)
+		}
 		for _, o := range []string{"offer-cloudsight-payg", "offer-teamchat-free"} {
 			code, _ = sh.post(start+"/cart/remove", url.Values{"offer_id": {o}, "action": {"remove"}})
 			require.Equal(t, 200, code)
@@ -311,7 +334,7 @@ func TestExpiredSession(t *testing.T) {
 // goes back out in the new cart.
 func TestEditRestoresCart(t *testing.T) {
 	apptest.Engines(t, func(t *testing.T, s *apptest.Server) {
-		start := startPage(t, s, setupRequest("ariba", "edit-1@x", "create", "ck-1", buyerURL, ""))
+		start := startPage(t, s, setupRequest("ariba", "edit-1@x", "create", "ck-1", aribaBuyerURL, ""))
 		sh := newShopper(t)
 		for _, o := range []string{"offer-cloudsight-annual-contract", "offer-ledgerflow-private-fps"} {
 			code, _ := sh.request(start, o)
@@ -331,7 +354,7 @@ func TestEditRestoresCart(t *testing.T) {
           <Comments xml:lang="en-US">Approved by J. Doe</Comments>
         </ItemOut>`)
 		}
-		edit := startPage(t, s, setupRequest("ariba", "edit-2@x", "edit", "ck-2", buyerURL, lines.String()))
+		edit := startPage(t, s, setupRequest("ariba", "edit-2@x", "edit", "ck-2", aribaBuyerURL, lines.String()))
 		code, page := sh.get(edit + "/cart")
 		require.Equal(t, 200, code)
 		assert.Contains(t, page, "CloudSight Observability")
@@ -349,7 +372,7 @@ func TestEditRestoresCart(t *testing.T) {
 		assert.Contains(t, string(doc), "Approved by J. Doe", "the buyer's comments are echoed")
 
 		// inspect: the same lines, read-only.
-		inspect := startPage(t, s, setupRequest("ariba", "edit-3@x", "inspect", "ck-3", buyerURL, lines.String()))
+		inspect := startPage(t, s, setupRequest("ariba", "edit-3@x", "inspect", "ck-3", aribaBuyerURL, lines.String()))
 		code, _ = sh.request(inspect, "offer-teamchat-free")
 		assert.Equal(t, http.StatusForbidden, code)
 		code, _ = sh.post(inspect+"/cart/remove", url.Values{"offer_id": {"offer-cloudsight-annual-contract"}})
@@ -402,7 +425,7 @@ func TestEditWithMixedCurrenciesIsRefused(t *testing.T) {
 	s := apptest.Start(t, dbtestSQLite(t))
 	lines := `<ItemOut quantity="1" lineNumber="1"><ItemID><SupplierPartID>offer-cloudsight-annual-contract</SupplierPartID></ItemID></ItemOut>
 		<ItemOut quantity="1" lineNumber="2"><ItemID><SupplierPartID>offer-kubeguard-payg</SupplierPartID></ItemID></ItemOut>`
-	_, doc := s.PostCXML(t, setupRequest("ariba", "mixed@x", "edit", "ck", buyerURL, lines))
+	_, doc := s.PostCXML(t, setupRequest("ariba", "mixed@x", "edit", "ck", aribaBuyerURL, lines))
 	assert.Equal(t, 400, doc.Response.Status.Code)
 	assert.Contains(t, doc.Response.Status.Detail, "a cart has one currency")
 }

@@ -73,7 +73,7 @@ func orderFromCart(system, payloadID, orderID, typ, docRef string, items []cxml.
 // cart punches out, requests the offers and returns the cart's lines.
 func cart(t testing.TB, s *apptest.Server, system, cookie string, offers ...string) []cxml.ItemIn {
 	t.Helper()
-	start := startPage(t, s, setupRequest(system, "posr-"+cookie+"@x", "create", cookie, buyerURL, ""))
+	start := startPage(t, s, setupRequest(system, "posr-"+cookie+"@x", "create", cookie, buyerURLFor(system), ""))
 	sh := newShopper(t)
 	for _, o := range offers {
 		code, page := sh.request(start, o)

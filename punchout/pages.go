@@ -93,7 +93,10 @@ type productView struct {
 }
 
 // session loads the session of the URL's token with its connection and
-// organization, and sets the headers every punchout page carries.
+// organization, and sets the headers every punchout page carries. A
+// session that has ended (its cart was returned) is an *endedError, which
+// renderError shows as the page saying where the cart went: every page of
+// the token shows it, and every change is refused with it.
 func (p *Pages) session(c echo.Context) (*Session, *Connection, *pageContext, error) {
 	token := c.Param("token")
 	h := c.Response().Header()
@@ -112,18 +115,15 @@ func (p *Pages) session(c echo.Context) (*Session, *Connection, *pageContext, er
 	if conn.Disabled {
 		return nil, nil, nil, errs.E(errs.Forbidden, "this procurement connection has been disabled; contact your administrator")
 	}
-	// The buyer's procurement system may show these pages in a frame.
-	ancestors := "'self'"
-	if u, err := url.Parse(sess.BrowserFormPostURL); err == nil && u.Host != "" {
-		ancestors += " " + u.Scheme + "://" + u.Host
+	// The buyer's procurement system may show these pages in a frame, and
+	// the cart page's form leads to the checkout page, which posts to it.
+	src := formActionSource(sess.BrowserFormPostURL)
+	if src != "" {
+		src = " " + src
 	}
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self' "+
-		formActionSource(sess.BrowserFormPostURL)+"; frame-ancestors "+ancestors+"; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'"+src+
+		"; frame-ancestors 'self'"+src+"; base-uri 'none'")
 	org, err := p.Orgs.Get(c.Request().Context(), sess.OrganizationID)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	items, err := p.Sessions.Items(c.Request().Context(), nil, sess.ID)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -132,18 +132,73 @@ func (p *Pages) session(c echo.Context) (*Session, *Connection, *pageContext, er
 		OrgName:    org.Name,
 		SystemName: conn.SystemName(),
 		UserName:   sess.User().DisplayName(),
-		CartCount:  len(items),
 		ReadOnly:   sess.ReadOnly(),
 	}
+	if sess.Ended() {
+		return nil, nil, nil, &endedError{sess: sess, conn: conn, pc: pc}
+	}
+	items, err := p.Sessions.Items(c.Request().Context(), nil, sess.ID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pc.CartCount = len(items)
 	return sess, conn, pc, nil
 }
 
+// formActionSource is the CSP source of the origin a session's cart is
+// posted to, scheme://host[:port] rebuilt from its checked parts (see
+// parseOrigin), or "" when rawURL has no such origin: a hostile URL then
+// adds nothing to the header, and CheckFormPost refuses the checkout.
 func formActionSource(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
+	o, ok := parseOrigin(rawURL)
+	if !ok {
 		return ""
 	}
-	return u.Scheme + "://" + u.Host
+	return o.String()
+}
+
+// endedError is ErrCartReturned for one session, with what the page
+// saying where its cart went names.
+type endedError struct {
+	sess *Session
+	conn *Connection
+	pc   *pageContext
+}
+
+func (e *endedError) Error() string { return ErrCartReturned.Error() }
+func (e *endedError) Unwrap() error { return ErrCartReturned }
+
+// ended turns ErrCartReturned, as a transaction that lost a race with a
+// checkout returns it, into the page of sess.
+func ended(err error, sess *Session, conn *Connection, pc *pageContext) error {
+	if errors.Is(err, ErrCartReturned) {
+		return &endedError{sess: sess, conn: conn, pc: pc}
+	}
+	return err
+}
+
+// messageView is what the message page shows.
+type messageView struct {
+	*pageContext
+	Heading, Message, Next string
+}
+
+// renderEnded shows where an ended session's cart went and how the buyer
+// changes it now. Its status is 409 Conflict, as for an expired session:
+// the token is known and the session still exists (the pages are not
+// gone, 410), but its state rules out what was asked.
+func (p *Pages) renderEnded(c echo.Context, e *endedError) error {
+	system := e.conn.SystemName()
+	pc := *e.pc
+	pc.Title, pc.Base, pc.ReadOnly = "Cart returned", "", false
+	next := "To change the cart, open the requisition in " + system + " and edit the cart there: that punches out again with its items. " +
+		"To shop for something else, punch out to this catalog again from " + system + "."
+	if e.sess.Operation == OpEdit {
+		next = "This session reopened a cart from a requisition. To change it again, open the requisition in " + system +
+			" and edit the cart again: that punches out again with its items."
+	}
+	return p.render(c, http.StatusConflict, "message", messageView{&pc, "Your cart went back to " + system,
+		"This punchout session ended when its cart was returned to " + system + ", so nothing can be added, removed or returned again here.", next})
 }
 
 func (p *Pages) render(c echo.Context, status int, name string, data any) error {
@@ -160,6 +215,10 @@ func (p *Pages) render(c echo.Context, status int, name string, data any) error 
 
 // renderError shows a refusal on a page the user can act on.
 func (p *Pages) renderError(c echo.Context, err error) error {
+	var e *endedError
+	if errors.As(err, &e) {
+		return p.renderEnded(c, e)
+	}
 	status := errs.HTTPStatus(err)
 	if status >= 500 {
 		return err
@@ -169,10 +228,7 @@ func (p *Pages) renderError(c echo.Context, err error) error {
 	if errors.Is(err, ErrSessionExpired) || errs.Is(err, errs.NotFound) && strings.Contains(errs.MessageOf(err), "punchout link") {
 		heading = "This punchout session is no longer open"
 	}
-	return p.render(c, status, "message", struct {
-		*pageContext
-		Heading, Message string
-	}{pc, heading, errs.MessageOf(err)})
+	return p.render(c, status, "message", messageView{pageContext: pc, Heading: heading, Message: errs.MessageOf(err)})
 }
 
 func (p *Pages) offerViews(pc *pageContext, conn *Connection, prod *catalog.Product, offers []catalog.Offer) []offerView {
@@ -258,7 +314,7 @@ func (p *Pages) Product(c echo.Context) error {
 // AddToCart answers POST /punchout/s/{token}/cart (offer_id, action): it
 // puts the offer in the cart and shows the cart.
 func (p *Pages) AddToCart(c echo.Context) error {
-	sess, _, _, err := p.session(c)
+	sess, conn, pc, err := p.session(c)
 	if err != nil {
 		return p.renderError(c, err)
 	}
@@ -275,25 +331,22 @@ func (p *Pages) AddToCart(c echo.Context) error {
 		return err
 	})
 	if err != nil {
-		return p.renderError(c, err)
+		return p.renderError(c, ended(err, sess, conn, pc))
 	}
 	return c.Redirect(http.StatusSeeOther, StartPageURL(p.BaseURL, c.Param("token"))+"/cart?added="+url.QueryEscape(offerID))
 }
 
 // RemoveFromCart answers POST /punchout/s/{token}/cart/remove.
 func (p *Pages) RemoveFromCart(c echo.Context) error {
-	sess, _, _, err := p.session(c)
+	sess, conn, pc, err := p.session(c)
 	if err != nil {
 		return p.renderError(c, err)
 	}
-	if sess.ReadOnly() {
-		return p.renderError(c, errs.E(errs.Forbidden, "this cart was opened for viewing only (inspect); it cannot be changed"))
-	}
 	err = p.DB.Transact(c.Request().Context(), func(tx *sqlx.Tx) error {
-		return p.Sessions.RemoveItem(c.Request().Context(), tx, sess.ID, c.FormValue("offer_id"))
+		return RemoveFromCart(c.Request().Context(), tx, p.Sessions, sess, c.FormValue("offer_id"))
 	})
 	if err != nil {
-		return err
+		return p.renderError(c, ended(err, sess, conn, pc))
 	}
 	return c.Redirect(http.StatusSeeOther, StartPageURL(p.BaseURL, c.Param("token"))+"/cart")
 }
@@ -315,12 +368,9 @@ func (p *Pages) subscribe(c echo.Context, sess *Session, offerID string) error {
 		return p.renderError(c, err)
 	}
 	pc.Title = "Subscribed"
-	return p.render(c, http.StatusOK, "message", struct {
-		*pageContext
-		Heading, Message string
-	}{pc, "You are subscribed to " + prod.Name, "Your organization approves " + o.PricingModel.Label() +
-		" offers automatically, so your agreement " + a.ID + " is active now, without a request in " + conn.SystemName() +
-		". A confirmation has been sent to " + sess.User().Email + "."})
+	return p.render(c, http.StatusOK, "message", messageView{pageContext: pc, Heading: "You are subscribed to " + prod.Name,
+		Message: "Your organization approves " + o.PricingModel.Label() + " offers automatically, so your agreement " + a.ID +
+			" is active now, without a request in " + conn.SystemName() + ". A confirmation has been sent to " + sess.User().Email + "."})
 }
 
 type lineView struct {
@@ -355,15 +405,21 @@ func (p *Pages) Cart(c echo.Context) error {
 	if c.QueryParam("added") != "" {
 		pc.Flash = "Added to your cart."
 	}
+	returnable := true
+	if err := conn.CheckFormPost(sess.BrowserFormPostURL); err != nil {
+		returnable = false
+		pc.Error = cannotReturn(conn, err)
+	}
 	total := ""
 	if !cart.Empty() {
 		total = moneyText(cart.Total, cart.Currency)
 	}
 	return p.render(c, http.StatusOK, "cart", struct {
 		*pageContext
-		Lines []lineView
-		Total string
-	}{pc, lines, total})
+		Lines      []lineView
+		Total      string
+		Returnable bool
+	}{pc, lines, total, returnable})
 }
 
 // Checkout answers POST /punchout/s/{token}/checkout (action=checkout):
@@ -371,16 +427,22 @@ func (p *Pages) Cart(c echo.Context) error {
 // BrowserFormPost URL, by script on load or by its button.
 func (p *Pages) Checkout(c echo.Context) error {
 	ctx := c.Request().Context()
-	sess, conn, _, err := p.session(c)
+	sess, conn, pc, err := p.session(c)
 	if err != nil {
 		return p.renderError(c, err)
 	}
-	if !conn.FormPostAllowed(sess.BrowserFormPostURL) {
-		return p.renderError(c, errs.E(errs.Forbidden, "the return address of this session is not one of the hosts this connection allows; ask your administrator to check the connection"))
+	// Checked again here, not only at setup: the allow-list may have
+	// changed since, and a session stored before a rule was tightened
+	// must not slip through.
+	src := formActionSource(sess.BrowserFormPostURL)
+	if err := conn.CheckFormPost(sess.BrowserFormPostURL); err != nil || src == "" {
+		pc.Title = "Cart not returned"
+		return p.render(c, http.StatusForbidden, "message", messageView{pageContext: pc,
+			Heading: "This cart cannot be returned to " + conn.SystemName(), Message: cannotReturn(conn, err)})
 	}
 	out, cart, err := p.returnCart(ctx, sess, conn, web.RequestID(c))
 	if err != nil {
-		return p.renderError(c, err)
+		return p.renderError(c, ended(err, sess, conn, pc))
 	}
 	value := string(out)
 	if conn.FormPostField == FieldBase64 {
@@ -391,7 +453,7 @@ func (p *Pages) Checkout(c echo.Context) error {
 	n64 := base64.StdEncoding.EncodeToString(nonce)
 	h := c.Response().Header()
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-"+n64+"'; form-action "+
-		formActionSource(sess.BrowserFormPostURL)+"; frame-ancestors 'self' "+formActionSource(sess.BrowserFormPostURL)+"; base-uri 'none'")
+		src+"; frame-ancestors 'self' "+src+"; base-uri 'none'")
 	total := ""
 	if !cart.Empty() {
 		total = moneyText(cart.Total, cart.Currency)
@@ -402,13 +464,21 @@ func (p *Pages) Checkout(c echo.Context) error {
 	}{conn.SystemName(), strings.TrimSpace(sess.BrowserFormPostURL), conn.FormPostField, value, total, n64, "", len(cart.Lines)})
 }
 
-// returnCart makes the PunchOutOrderMessage of a session's cart, logs it
-// and marks the session returned, in one transaction. A line whose offer
-// expired or was revised refuses the whole cart.
+// returnCart marks the session returned, makes the PunchOutOrderMessage
+// of its cart and logs it, in one transaction. A line whose offer expired
+// or was revised refuses the whole cart, and the session stays open. Of
+// two checkouts of one session, one returns the cart and the other gets
+// ErrCartReturned.
 func (p *Pages) returnCart(ctx context.Context, sess *Session, conn *Connection, requestID string) ([]byte, *Cart, error) {
 	var out []byte
 	var cart *Cart
 	err := p.DB.Transact(ctx, func(tx *sqlx.Tx) error {
+		// First: the conditional update decides the race, and on
+		// PostgreSQL its row lock makes a concurrent change to the cart
+		// wait, or this wait for it, so the cart read next is final.
+		if err := p.Sessions.MarkReturned(ctx, tx, sess); err != nil {
+			return err
+		}
 		var err error
 		cart, err = LoadCart(ctx, tx, p.Sessions, p.Catalog, conn, sess, p.Now())
 		if err != nil {
@@ -424,12 +494,20 @@ func (p *Pages) returnCart(ctx context.Context, sess *Session, conn *Connection,
 			return err
 		}
 		rec := exchange.NewOutRecord(p.Now(), requestID, doc.Kind(), doc.PayloadID, out, conn.ID, conn.OrganizationID)
-		if err := exchange.InsertRecord(ctx, tx, rec); err != nil {
-			return err
-		}
-		return p.Sessions.MarkReturned(ctx, tx, sess.ID)
+		return exchange.InsertRecord(ctx, tx, rec)
 	})
 	return out, cart, err
+}
+
+// cannotReturn says on a page why a session's cart cannot go back to its
+// procurement system (err from CheckFormPost, or nil when the URL has no
+// usable origin at all).
+func cannotReturn(conn *Connection, err error) string {
+	why := "its return address is not a usable http(s) URL"
+	if err != nil {
+		why = errs.MessageOf(err)
+	}
+	return "This cart cannot be returned to " + conn.SystemName() + ": " + why + ". Ask your administrator to check the punchout connection."
 }
 
 // moneyText writes an amount for people: thousands separators and the

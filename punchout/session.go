@@ -108,6 +108,19 @@ func (s *Session) User() User {
 // ReadOnly reports whether the session only shows its cart (inspect).
 func (s *Session) ReadOnly() bool { return s.Operation == OpInspect }
 
+// Statuses of a session.
+const (
+	StatusOpen     = "open"
+	StatusReturned = "returned"
+)
+
+// Ended reports whether the session is over because its cart went back to
+// the procurement system: a create or edit session ends with its return,
+// and the buyer changes the cart from the requisition (an edit punchout)
+// from then on. An inspect session never ends that way: it changes
+// nothing, and showing and returning its cart again is harmless.
+func (s *Session) Ended() bool { return s.Status == StatusReturned && !s.ReadOnly() }
+
 const sessionColumns = `id, token_hash, connection_id, organization_id, operation, buyer_cookie, browser_form_post_url,
 	setup_payload_id, user_email, user_unique_name, user_first_name, user_last_name, user_login, business_unit,
 	user_details, status, created_at, expires_at, returned_at`
@@ -174,7 +187,7 @@ func (s *Sessions) Create(ctx context.Context, tx sqlx.ExtContext, sess *Session
 	sess.TokenHash = hash
 	sess.UserEmail, sess.UserUniqueName, sess.UserFirstName, sess.UserLastName = user.Email, user.UniqueName, user.FirstName, user.LastName
 	sess.UserLogin, sess.BusinessUnit, sess.UserDetails = user.Login, user.BusinessUnit, string(details)
-	sess.Status = "open"
+	sess.Status = StatusOpen
 	sess.CreatedAt = now.UTC()
 	sess.ExpiresAt = now.Add(s.ttl).UTC()
 	// Positional, not named: this runs inside the write transaction of
@@ -271,12 +284,51 @@ func (s *Sessions) RemoveItem(ctx context.Context, tx sqlx.ExtContext, sessionID
 	return err
 }
 
-// MarkReturned records that the cart went back to the procurement system.
-// The session stays open: the user may come back and send it again, as
-// buyers' systems allow.
-func (s *Sessions) MarkReturned(ctx context.Context, tx sqlx.ExtContext, sessionID string) error {
-	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE punchout_sessions SET status = 'returned', returned_at = ? WHERE id = ?`), s.now().UTC(), sessionID)
-	return err
+// ErrCartReturned is returned for a change to a session whose cart has
+// gone back to the procurement system (see Session.Ended).
+var ErrCartReturned = errs.E(errs.Conflict, "the cart of this punchout session has been returned to the procurement system, so the session has ended; "+
+	"open the requisition there to edit the cart, or punch out again")
+
+// MarkReturned records inside tx that the session's cart went back to the
+// procurement system, which ends a create or edit session. The update is
+// conditional, so of two checkouts racing each other one returns the cart
+// and the other gets ErrCartReturned; run it before reading the cart, so
+// that the row lock it takes on PostgreSQL orders it with the cart's
+// changes (see LockOpen). An inspect session is marked each time.
+func (s *Sessions) MarkReturned(ctx context.Context, tx sqlx.ExtContext, sess *Session) error {
+	q := `UPDATE punchout_sessions SET status = 'returned', returned_at = ? WHERE id = ?`
+	if !sess.ReadOnly() {
+		q += ` AND status <> 'returned'`
+	}
+	res, err := tx.ExecContext(ctx, tx.Rebind(q), s.now().UTC(), sess.ID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return ErrCartReturned
+	}
+	return nil
+}
+
+// LockOpen checks inside tx, before a change to the cart, that the
+// session's cart has not been returned, and holds the session's row until
+// tx ends (on SQLite every write transaction holds the database), so a
+// change and a checkout happen one after the other: a change never lands
+// in a cart that has already gone, and a checkout sees every change made
+// before it. It returns ErrCartReturned for an ended session.
+func (s *Sessions) LockOpen(ctx context.Context, tx sqlx.ExtContext, sessionID string) error {
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE punchout_sessions SET status = status WHERE id = ? AND status <> 'returned'`), sessionID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return ErrCartReturned
+	}
+	return nil
 }
 
 // Transact runs fn in a write transaction.

@@ -2,7 +2,6 @@ package punchout
 
 import (
 	"context"
-	"net/url"
 	"strings"
 
 	"github.com/cxmlgate/punchout/catalog"
@@ -41,12 +40,10 @@ func (s *Setup) Handle(ctx context.Context, r *Request) (cxml.ResponseBody, cxml
 	if formPost == "" {
 		return nil, cxml.Status{}, errs.E(errs.Invalid, "the PunchOutSetupRequest has no BrowserFormPost URL, so the cart could not be returned; configure the punchout site to send one")
 	}
-	if u, err := url.Parse(formPost); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, cxml.Status{}, errs.E(errs.Invalid, "the BrowserFormPost URL %q is not an absolute http(s) URL", truncate(formPost, 200))
-	}
-	if !r.Conn.FormPostAllowed(formPost) {
-		return nil, cxml.Status{}, errs.E(errs.Forbidden, "the BrowserFormPost URL's host is not one this connection allows carts to be returned to (%s); ask the supplier to add it",
-			strings.Join(r.Conn.AllowedFormPostHosts, ", "))
+	// The same check as at checkout: a forged setup request cannot open a
+	// session whose cart would go anywhere else.
+	if err := r.Conn.CheckFormPost(formPost); err != nil {
+		return nil, cxml.Status{}, err
 	}
 	if len(req.BuyerCookie) > 2000 {
 		return nil, cxml.Status{}, errs.E(errs.Invalid, "the BuyerCookie is longer than 2000 characters")

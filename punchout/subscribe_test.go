@@ -17,7 +17,7 @@ import (
 // Coupa connection does not.
 func TestAutoApprovalSubscribesAtOnce(t *testing.T) {
 	apptest.Engines(t, func(t *testing.T, s *apptest.Server) {
-		ariba := startPage(t, s, setupRequest("ariba", "auto-1@x", "create", "ck-auto", buyerURL, ""))
+		ariba := startPage(t, s, setupRequest("ariba", "auto-1@x", "create", "ck-auto", aribaBuyerURL, ""))
 		sh := newShopper(t)
 		code, page := sh.get(ariba)
 		require.Equal(t, 200, code)

@@ -24,24 +24,32 @@ const (
 )
 
 // DemoConnections are the demo organization's two connections, as an
-// admin would create them.
+// admin would create them. Each restricts carts to its system's hosts:
+// the Coupa one to demo.coupahost.com (the BrowserFormPost host of the
+// Coupa fixtures), the Ariba one to ariba.com and its subdomains
+// (service.ariba.com in the Ariba fixtures, s1.ariba.com and the like).
+// Both also list 127.0.0.1, ::1 and localhost, where a stand-in buyer listens
+// when the demo is tried on one machine (and in the tests); a real
+// connection's list names only the buyer's hosts.
 func DemoConnections() []punchout.Connection {
 	return []punchout.Connection{
 		{
 			ID: DemoCoupaID, OrganizationID: DemoOrganizationID, Name: "Demo Corp Coupa", System: punchout.Coupa,
-			BuyerCredential:    punchout.Credential{Domain: "NetworkID", Identity: "DemoCorpCoupa"},
-			SupplierCredential: punchout.Credential{Domain: "DUNS", Identity: "081254817"},
-			SharedSecret:       DemoCoupaSecret,
-			FormPostField:      punchout.FieldURLEncoded,
+			BuyerCredential:      punchout.Credential{Domain: "NetworkID", Identity: "DemoCorpCoupa"},
+			SupplierCredential:   punchout.Credential{Domain: "DUNS", Identity: "081254817"},
+			SharedSecret:         DemoCoupaSecret,
+			FormPostField:        punchout.FieldURLEncoded,
+			AllowedFormPostHosts: []string{"demo.coupahost.com", "127.0.0.1", "::1", "localhost"},
 		},
 		{
 			ID: DemoAribaID, OrganizationID: DemoOrganizationID, Name: "Demo Corp SAP Ariba", System: punchout.Ariba,
-			BuyerCredential:     punchout.Credential{Domain: "NetworkId", Identity: "AN01000000001-T"},
-			SupplierCredential:  punchout.Credential{Domain: "NetworkId", Identity: "AN01000000002-T"},
-			SenderCredential:    punchout.Credential{Domain: "AribaNetworkUserId", Identity: "sysadmin@ariba.com"},
-			SharedSecret:        DemoAribaSecret,
-			FormPostField:       punchout.FieldBase64,
-			AutoApproveFreeBYOL: true,
+			BuyerCredential:      punchout.Credential{Domain: "NetworkId", Identity: "AN01000000001-T"},
+			SupplierCredential:   punchout.Credential{Domain: "NetworkId", Identity: "AN01000000002-T"},
+			SenderCredential:     punchout.Credential{Domain: "AribaNetworkUserId", Identity: "sysadmin@ariba.com"},
+			SharedSecret:         DemoAribaSecret,
+			FormPostField:        punchout.FieldBase64,
+			AutoApproveFreeBYOL:  true,
+			AllowedFormPostHosts: []string{"ariba.com", "127.0.0.1", "::1", "localhost"},
 		},
 	}
 }
@@ -63,7 +71,8 @@ func DemoCatalog() (*catalog.File, error) {
 
 // SeedDemo creates the demo organization, its connections and the demo
 // catalog unless they exist. It is idempotent: a second run changes
-// nothing.
+// nothing. A demo connection seeded before connections had allow-lists
+// gets its list; one whose list an admin has set keeps it.
 func SeedDemo(ctx context.Context, a *App) error {
 	if _, err := a.Organizations.Get(ctx, DemoOrganizationID); errs.Is(err, errs.NotFound) {
 		o := &organization.Organization{ID: DemoOrganizationID, Name: "Demo Corp", POMode: organization.POModeProcurementSystem}
@@ -74,7 +83,13 @@ func SeedDemo(ctx context.Context, a *App) error {
 		return err
 	}
 	for _, c := range DemoConnections() {
-		if _, err := a.Connections.Get(ctx, c.ID); err == nil {
+		if have, err := a.Connections.Get(ctx, c.ID); err == nil {
+			if len(have.AllowedFormPostHosts) == 0 {
+				hosts := c.AllowedFormPostHosts
+				if _, err := a.Connections.Update(ctx, c.ID, &punchout.ConnectionChange{AllowedFormPostHosts: &hosts}); err != nil {
+					return fmt.Errorf("allow-list of %s: %w", c.ID, err)
+				}
+			}
 			continue
 		} else if !errs.Is(err, errs.NotFound) {
 			return err

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 )
 
 // KeySize is the length of a server key in bytes.
@@ -28,6 +29,7 @@ const KeySize = 32
 type Keyring struct {
 	digestKey []byte
 	aead      cipher.AEAD
+	digests   atomic.Uint64
 }
 
 // NewKeyring returns a Keyring for a 32-byte server key.
@@ -57,6 +59,29 @@ func (k *Keyring) Digest(secret string) string {
 	m := hmac.New(sha256.New, k.digestKey)
 	m.Write([]byte(secret))
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// DigestBytes is Digest before its hex encoding. Every call is counted
+// (Digests), so tests can check that authentication spends the same work
+// whether or not a credential triple is known.
+func (k *Keyring) DigestBytes(secret string) []byte {
+	k.digests.Add(1)
+	m := hmac.New(sha256.New, k.digestKey)
+	m.Write([]byte(secret))
+	return m.Sum(nil)
+}
+
+// Digests is the number of DigestBytes calls so far.
+func (k *Keyring) Digests() uint64 { return k.digests.Load() }
+
+// EqualDigest reports, in constant time, whether sum is the digest stored
+// as hex in stored.
+func EqualDigest(sum []byte, stored string) bool {
+	want, err := hex.DecodeString(stored)
+	if err != nil {
+		return false
+	}
+	return hmac.Equal(sum, want)
 }
 
 // Verify reports, in constant time, whether secret has the stored digest.
