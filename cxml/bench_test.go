@@ -42,6 +42,28 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// BenchmarkReadEnvelope measures ReadEnvelope, what the endpoint spends on
+// a document before it authenticates it, on the samples Parse is measured
+// on.
+func BenchmarkReadEnvelope(b *testing.B) {
+	for _, s := range benchSamples {
+		data := readSample(b, s.file)
+		b.Run(s.kind, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				env, err := ReadEnvelope(data, Limits{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if env.Kind != s.kind {
+					b.Fatalf("read a %s", env.Kind)
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkEtreeParse(b *testing.B) {
 	for _, s := range benchSamples {
 		data := readSample(b, s.file)
@@ -77,7 +99,8 @@ func orderRequest5Lines(b *testing.B) []byte {
 }
 
 // BenchmarkParseOrderRequest5Lines measures Parse and its tree on a
-// five-line order, each with fastRead and with etree's reader alone.
+// five-line order, each with fastRead and with etree's reader alone, and
+// ReadEnvelope on it.
 func BenchmarkParseOrderRequest5Lines(b *testing.B) {
 	data := orderRequest5Lines(b)
 	for _, bm := range []struct {
@@ -93,6 +116,7 @@ func BenchmarkParseOrderRequest5Lines(b *testing.B) {
 			return nil
 		}},
 		{"TreeEtreeOnly", func() error { _, err := etreeRead(data, DefaultMaxDepth); return err }},
+		{"ReadEnvelope", func() error { _, err := ReadEnvelope(data, Limits{}); return err }},
 	} {
 		b.Run(bm.name, func(b *testing.B) {
 			b.ReportAllocs()

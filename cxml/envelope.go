@@ -150,7 +150,9 @@ func (u *UnknownRequest) write(parent *etree.Element) {
 }
 
 // SniffKind guesses the type of a document that did not parse, for logs:
-// the first known body element named in its first 4 KiB, or "unknown".
+// the first known body element named in its first 4 KiB, or "unknown". It
+// returns one of those fixed names, never document text. It reads the
+// bytes as they are: a UTF-16 document is "unknown".
 func SniffKind(body []byte) string {
 	head := body[:min(len(body), 4096)]
 	for _, n := range []string{"ProfileRequest", "PunchOutSetupRequest", "OrderRequest", "PunchOutOrderMessage",

@@ -14,8 +14,9 @@ import (
 // through encoding/xml's RawToken, which takes the input a byte at a time
 // and allocates for every token. It reads only what it fully understands
 // (UTF-8, ASCII names, the predefined entities and character references,
-// a DOCTYPE without an internal subset) and answers ok=false for anything
-// else, well formed or not, and for nesting deeper than maxDepth. Parse
+// a DOCTYPE without an internal subset, attributes of distinct names) and
+// answers ok=false for anything else, well formed or not, and for nesting
+// deeper than maxDepth. Parse
 // then reads the document with etree, which decides, and words, what is
 // wrong with it. It never accepts what etree refuses.
 func fastRead(data []byte, maxDepth int) (*etree.Document, bool) {
@@ -199,6 +200,16 @@ func (r *treeReader) startTag() bool {
 	if len(r.open) > r.maxDepth || len(r.pending) > maxFastAttrs {
 		return false
 	}
+	// Two attributes of the same name are not well formed; Parse words
+	// the refusal. At most maxFastAttrs, comparing each with those before
+	// it is cheaper than a map.
+	for i, a := range r.pending {
+		for _, b := range r.pending[:i] {
+			if a.key == b.key {
+				return false
+			}
+		}
+	}
 	e := &r.elems.take(1)[0]
 	*e = etree.Element{Tag: name, Attr: []etree.Attr{}}
 	if i := strings.IndexByte(name, ':'); i >= 0 {
@@ -206,8 +217,7 @@ func (r *treeReader) startTag() bool {
 	}
 	if len(r.pending) > 0 {
 		e.Attr = r.attrs.take(len(r.pending))[:0]
-		// CreateAttr keeps the first position and the last value of a
-		// repeated attribute, as etree's reader does.
+		// No two have the same name, so CreateAttr appends each.
 		for _, a := range r.pending {
 			e.CreateAttr(a.key, a.value)
 		}
@@ -322,12 +332,13 @@ func (r *treeReader) procInst() bool {
 	}
 	inst := string(r.data[r.pos : r.pos+end])
 	// encoding/xml reads an xml declaration wherever it appears; another
-	// encoding switches it to a charset reader.
+	// encoding switches it to Parse's charset reader, which reads the text
+	// as it is. Decode leaves UTF-8 and US-ASCII as they are.
 	if target == "xml" {
 		if v := declParam("version", inst); v != "" && v != "1.0" {
 			return false
 		}
-		if enc := declParam("encoding", inst); enc != "" && !strings.EqualFold(enc, "utf-8") {
+		if enc := declParam("encoding", inst); enc != "" && !strings.EqualFold(enc, "utf-8") && !strings.EqualFold(enc, "us-ascii") {
 			return false
 		}
 	}

@@ -138,13 +138,14 @@ var fastReadCases = []struct {
 	{"CR before a reference", "<a>\r&amp;\n\r&#10;</a>", true},
 	{"tabs and newlines in attributes", "<a b=\"1\t2\n3\" c = '4' >x</a>", true},
 	{"attributes without space between", `<a b="1"c='2'/>`, true},
-	{"repeated attribute", `<a x="1" y="2" x="3" y="4" z="5"/>`, true},
+	{"different prefixes, same local name", `<a x:y="1" z:y="2" y="3" xmlns:y="4"/>`, true},
 	{"namespace prefixes", `<foo:bar xmlns:foo="urn:x" xmlns="urn:y" xml:lang="en"><foo:baz foo:q="1"/><x.y-z_1/></foo:bar>`, true},
 	{"comments", `<!----><!-- a - b --><a><!--x--></a><!-- <a> -->`, true},
 	{"processing instructions", `<?pi?><?pi x ?><?pi  a="b"?><a><?q ??></a>`, true},
 	{"xml declaration", `<?xml version="1.0"?><a/>`, true},
 	{"UTF-8 declared", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><a/>`, true},
 	{"utf-8 declared in lower case", `<?xml version='1.0' encoding='utf-8'?><a/>`, true},
+	{"US-ASCII declared", `<?xml version="1.0" encoding="US-ASCII"?><a/>`, true},
 	{"byte order mark", "\ufeff<?xml version=\"1.0\"?>\n<a/>", true},
 	{"DOCTYPE", `<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.014/cXML.dtd"><cXML/>`, true},
 	{"DOCTYPE with empty subset", `<!DOCTYPE cXML SYSTEM 'http://xml.cxml.org/schemas/cXML/1.2.014/cXML.dtd' [ ]><cXML/>`, true},
@@ -195,6 +196,12 @@ var fastReadCases = []struct {
 	{"/ not followed by >", `<a / >`, false},
 	{"one too deep", strings.Repeat("<a>", DefaultMaxDepth+1) + strings.Repeat("</a>", DefaultMaxDepth+1), false},
 	{"many attributes", "<a" + manyAttrs(maxFastAttrs+1) + "/>", false},
+	// etree keeps one of two attributes of the same name; readTree refuses
+	// the document, and fastRead leaves it to it.
+	{"repeated attribute", `<a x="1" y="2" x="3" y="4" z="5"/>`, false},
+	{"repeated prefixed attribute", `<a p:x="1" p:x="1"/>`, false},
+	{"repeated xml:lang", `<a><b xml:lang="en" xml:lang="de"/></a>`, false},
+	{"repeated attribute last of the most", "<a" + manyAttrs(maxFastAttrs-1) + " a0='x'/>", false},
 }
 
 func manyAttrs(n int) string {

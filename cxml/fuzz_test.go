@@ -1,6 +1,8 @@
 package cxml
 
 import (
+	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"strings"
@@ -65,6 +67,17 @@ var parseSeeds = []string{
 	string(cxmlDoc(`<?xml version="1.0" encoding="ISO-8859-1"?>`, "<PunchOutSetupRequest operation=\"create\"><BuyerCookie>\xe9</BuyerCookie></PunchOutSetupRequest>")),
 	string(cxmlDoc("", `<Foo:Bar xmlns:Foo="urn:x"><Extrinsic name="a"><b/></Extrinsic></Foo:Bar>`)),
 	"\ufeff<cXML payloadID='a' timestamp='b'><Header/><Message><PunchOutOrderMessage><ItemIn quantity='1'/></PunchOutOrderMessage></Message></cXML>",
+	// Attributes twice, which are not well formed.
+	string(cxmlDoc("", `<ProfileRequest a="1" a="2"/>`)),
+	`<cXML payloadID="1" payloadID="2" timestamp="x"><Response><Status code="200" text="OK" xml:lang="en" xml:lang="en"/></Response></cXML>`,
+	string(cxmlDoc("", `<ProfileRequest><p:x p:a="1" q:a="2" p:a="3"/></ProfileRequest>`)),
+	// Other encodings, and UTF-16 after an ASCII declaration.
+	string(utf16Bytes(string(cxmlDoc(`<?xml version="1.0" encoding="UTF-16"?>`, `<ProfileRequest/>`)), false, true)),
+	string(utf16Bytes(string(cxmlDoc(`<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE cXML [<!ENTITY x "y">]>`, `<ProfileRequest/>`)), true, false)),
+	`<?xml version="1.0" encoding="UTF-16"?>` + string(utf16Bytes(string(cxmlDoc(`<!DOCTYPE cXML [<!ENTITY x "y">]>`, `<ProfileRequest/>`)), false, false)),
+	// Two Headers, a Header after the body.
+	string(headerDoc("", "<Header/>", "")),
+	`<cXML payloadID="1"><Request><ProfileRequest/></Request><Header/></cXML>`,
 }
 
 // FuzzFastRead holds fastRead to etree's reader on any input: whatever
@@ -83,6 +96,9 @@ func FuzzFastRead(f *testing.F) {
 	for _, tc := range fastReadCases {
 		f.Add([]byte(tc.doc))
 	}
+	for _, tc := range duplicateCases {
+		f.Add([]byte(tc.doc))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		watchdog := time.AfterFunc(10*time.Second, func() {
 			panic(fmt.Sprintf("fastRead and etree took over 10s on %q", data))
@@ -91,7 +107,38 @@ func FuzzFastRead(f *testing.F) {
 		for _, depth := range []int{DefaultMaxDepth, 3} {
 			checkFastRead(t, data, depth)
 		}
+		if hasDuplicateAttr(data) {
+			if _, ok := fastRead(data, DefaultMaxDepth); ok {
+				t.Fatalf("fastRead read a document with an attribute twice:\n%q", data)
+			}
+			if _, err := etreeRead(data, DefaultMaxDepth); err == nil {
+				t.Fatalf("etree's path read a document with an attribute twice:\n%q", data)
+			}
+		}
 	})
+}
+
+// hasDuplicateAttr is FuzzFastRead's oracle: whether encoding/xml, reading
+// data as readTree has etree read it, finds a start tag with two
+// attributes of the same name before any error.
+func hasDuplicateAttr(data []byte) bool {
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec.CharsetReader = passThrough
+	for {
+		tok, err := dec.RawToken()
+		if err != nil {
+			return false
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			for i, a := range se.Attr {
+				for _, b := range se.Attr[:i] {
+					if a.Name == b.Name {
+						return true
+					}
+				}
+			}
+		}
+	}
 }
 
 // FuzzParseTimestamp: ParseTimestamp never fails or panics, and whatever

@@ -7,9 +7,9 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/beevik/etree"
-	"golang.org/x/net/html/charset"
 )
 
 // Limits bound what Parse accepts. The zero value means the defaults.
@@ -67,11 +67,13 @@ func byteSize(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// Parse reads one cXML document. It refuses, with an *Error carrying the
-// status to answer: bodies over the size limit (413), hostile markup and
-// XML that is not well formed (406), and documents that are well formed
-// but not a cXML envelope (400). A request type the model does not know is
-// not an error: its body is an *UnknownRequest.
+// Parse reads one cXML document. It decodes it to UTF-8 first (see Decode)
+// and reads the decoded text only. It refuses, with an *Error carrying the
+// status to answer: bodies over the size limit (413), encodings it cannot
+// decode, hostile markup and XML that is not well formed (406), and
+// documents that are well formed but not a cXML envelope (400). A request
+// type the model does not know is not an error: its body is an
+// *UnknownRequest.
 func Parse(data []byte, limits Limits) (*Document, error) {
 	return parse(data, limits, fastRead)
 }
@@ -80,21 +82,45 @@ func Parse(data []byte, limits Limits) (*Document, error) {
 // measure it without.
 func parse(data []byte, limits Limits, fast func([]byte, int) (*etree.Document, bool)) (*Document, error) {
 	limits = limits.withDefaults()
+	text, err := prepare(data, limits)
+	if err != nil {
+		return nil, err
+	}
+	return parseText(text, limits, fast)
+}
+
+// prepare is what Parse and ReadEnvelope do before they read any XML: the
+// size limit, decoding, the empty body and the markup checks, the last two
+// on the decoded text. It returns the decoded text.
+func prepare(data []byte, limits Limits) ([]byte, error) {
 	if int64(len(data)) > limits.MaxBytes {
 		return nil, tooLarge(limits.MaxBytes)
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, errorf(StatusBadRequest, nil, "the request body is empty; POST a cXML document")
-	}
-	if err := checkMarkup(data); err != nil {
+	text, err := Decode(data)
+	if err != nil {
 		return nil, err
 	}
-	src, err := readTree(data, limits, fast)
+	if len(bytes.TrimSpace(text)) == 0 {
+		return nil, errorf(StatusBadRequest, nil, "the request body is empty; POST a cXML document")
+	}
+	if err := checkMarkup(text); err != nil {
+		return nil, err
+	}
+	return text, nil
+}
+
+// parseText reads text that prepare returned.
+func parseText(text []byte, limits Limits, fast func([]byte, int) (*etree.Document, bool)) (*Document, error) {
+	src, err := readTree(text, limits, fast)
 	if err != nil {
-		if errors.Is(err, etree.ErrMaxDepth) {
-			return nil, errorf(StatusNotAcceptable, err, "the document nests elements deeper than %d levels", limits.MaxDepth)
+		var ce *Error
+		switch {
+		case errors.As(err, &ce):
+			return nil, ce
+		case errors.Is(err, etree.ErrMaxDepth):
+			return nil, tooDeep(err, limits.MaxDepth)
 		}
-		return nil, errorf(StatusNotAcceptable, err, "the document is not well-formed XML: %s", xmlErrorText(err))
+		return nil, notWellFormed(err)
 	}
 	root := src.Root()
 	if root == nil {
@@ -106,31 +132,118 @@ func parse(data []byte, limits Limits, fast func([]byte, int) (*etree.Document, 
 		switch t := tok.(type) {
 		case *etree.Element:
 			if t != root {
-				return nil, errorf(StatusNotAcceptable, nil, "the document is not well-formed XML: it has more than one root element (<%s> after <%s>); send one cXML document per request", t.Tag, root.Tag)
+				return nil, errorf(StatusNotAcceptable, nil, "the document is not well-formed XML: it has more than one root element (<%s> after <%s>); send one cXML document per request", shortName(t.Tag), shortName(root.Tag))
 			}
 		case *etree.CharData:
-			if strings.TrimSpace(strings.TrimPrefix(t.Data, "\ufeff")) != "" {
-				return nil, errorf(StatusNotAcceptable, nil, "the document is not well-formed XML: it has text outside the root element")
+			if strings.TrimSpace(t.Data) != "" {
+				return nil, textOutsideRoot()
 			}
 		}
 	}
 	return parseEnvelope(src, root)
 }
 
-// readTree builds the tree of data: with fast when it reads the document,
-// else with etree's reader, whose errors Parse reports.
-func readTree(data []byte, limits Limits, fast func([]byte, int) (*etree.Document, bool)) (*etree.Document, error) {
+func tooDeep(err error, maxDepth int) *Error {
+	return errorf(StatusNotAcceptable, err, "the document nests elements deeper than %d levels", maxDepth)
+}
+
+func notWellFormed(err error) *Error {
+	return errorf(StatusNotAcceptable, err, "the document is not well-formed XML: %s", xmlErrorText(err))
+}
+
+func textOutsideRoot() *Error {
+	return errorf(StatusNotAcceptable, nil, "the document is not well-formed XML: it has text outside the root element")
+}
+
+// readTree builds the tree of text, which Decode returned: with fast when
+// it reads the document, else with etree's reader, whose errors Parse
+// reports. etree keeps only one of two attributes of the same name, so
+// the tree it reads keeps both and readTree refuses it (fast refuses such
+// a document itself).
+func readTree(text []byte, limits Limits, fast func([]byte, int) (*etree.Document, bool)) (*etree.Document, error) {
 	settings := etree.ReadSettings{
-		CharsetReader: charset.NewReaderLabel,
-		MaxDepth:      limits.MaxDepth,
+		CharsetReader:          passThrough,
+		MaxDepth:               limits.MaxDepth,
+		PreserveDuplicateAttrs: true,
 	}
-	if doc, ok := fast(data, limits.MaxDepth); ok {
+	if doc, ok := fast(text, limits.MaxDepth); ok {
 		doc.ReadSettings = settings
 		return doc, nil
 	}
 	doc := etree.NewDocument()
 	doc.ReadSettings = settings
-	return doc, doc.ReadFromBytes(data)
+	if err := doc.ReadFromBytes(text); err != nil {
+		return doc, err
+	}
+	if err := uniqueAttrs(&doc.Element); err != nil {
+		return doc, err
+	}
+	return doc, nil
+}
+
+// maxScannedAttrs is the number of attributes up to which uniqueAttrs
+// compares each with those before it; beyond it, a map.
+const maxScannedAttrs = 8
+
+// uniqueAttrs refuses a tree with an element that has two attributes of
+// the same name (prefix and local name): XML's "Unique Att Spec"
+// well-formedness constraint, which encoding/xml does not check.
+func uniqueAttrs(top *etree.Element) error {
+	var seen map[[2]string]struct{}
+	stack := []*etree.Element{top}
+	for len(stack) > 0 {
+		e := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if len(e.Attr) > maxScannedAttrs {
+			if seen == nil {
+				seen = make(map[[2]string]struct{}, len(e.Attr))
+			}
+			clear(seen)
+		}
+		for i, a := range e.Attr {
+			dup := false
+			if len(e.Attr) > maxScannedAttrs {
+				name := [2]string{a.Space, a.Key}
+				_, dup = seen[name]
+				seen[name] = struct{}{}
+			} else {
+				for _, b := range e.Attr[:i] {
+					if a.Space == b.Space && a.Key == b.Key {
+						dup = true
+						break
+					}
+				}
+			}
+			if dup {
+				return duplicateAttr(e.FullTag(), a.FullKey())
+			}
+		}
+		// Children go on the stack last first, so that the first
+		// duplicate in document order is the one reported.
+		for i := len(e.Child) - 1; i >= 0; i-- {
+			if c, ok := e.Child[i].(*etree.Element); ok {
+				stack = append(stack, c)
+			}
+		}
+	}
+	return nil
+}
+
+func duplicateAttr(element, attr string) *Error {
+	return errorf(StatusNotAcceptable, nil, "the document is not well-formed XML: the element <%s> has the attribute %s twice", shortName(element), shortName(attr))
+}
+
+// shortName cuts a name from the document to 64 bytes for an error text:
+// a name may be as long as the document.
+func shortName(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	i := 64
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "..."
 }
 
 var xmlLineRe = regexp.MustCompile(`^XML syntax error on line (\d+): `)
@@ -263,7 +376,7 @@ func hasPrefixFold(b []byte, prefix string) bool {
 
 func parseEnvelope(src *etree.Document, root *etree.Element) (*Document, error) {
 	if !strings.EqualFold(root.Tag, "cXML") || root.Space != "" {
-		return nil, errorf(StatusBadRequest, nil, "the root element is <%s>, not <cXML>", root.FullTag())
+		return nil, notCXML(root.FullTag())
 	}
 	d := &Document{
 		PayloadID: strings.TrimSpace(root.SelectAttrValue("payloadID", "")),
@@ -272,15 +385,24 @@ func parseEnvelope(src *etree.Document, root *etree.Element) (*Document, error) 
 		Source:    src,
 	}
 	if d.PayloadID == "" {
-		return nil, errorf(StatusBadRequest, nil, "the cXML element has no payloadID")
+		return nil, noPayloadID()
 	}
 	d.Timestamp = ParseTimestamp(root.SelectAttrValue("timestamp", ""))
 
-	var req, resp, msg *etree.Element
-	n := 0
+	var req, resp, msg, body *etree.Element
+	n, stray := 0, 0
 	for _, c := range root.ChildElements() {
 		switch c.Tag {
 		case "Header":
+			// ReadEnvelope reads the Header that comes before the body and
+			// stops at the body: the Header it authenticates must be the
+			// only one.
+			if d.Header != nil {
+				return nil, errorf(StatusBadRequest, nil, "a cXML document carries one Header")
+			}
+			if body != nil {
+				return nil, errorf(StatusBadRequest, nil, "the Header comes after the %s; it must come first", body.Tag)
+			}
 			h, err := parseHeader(c)
 			if err != nil {
 				return nil, err
@@ -292,15 +414,24 @@ func parseEnvelope(src *etree.Document, root *etree.Element) (*Document, error) 
 			resp, n = c, n+1
 		case "Message":
 			msg, n = c, n+1
+		default:
+			if body == nil {
+				if stray += countElements(c, maxEnvelopeElements+1-stray); stray > maxEnvelopeElements {
+					return nil, tooManyBeforeBody()
+				}
+			}
+		}
+		if body == nil && (req != nil || resp != nil || msg != nil) {
+			body = c
 		}
 	}
 	if n != 1 {
-		return nil, errorf(StatusBadRequest, nil, "a cXML document carries exactly one Request, Response or Message")
+		return nil, noBody()
 	}
 	switch {
 	case req != nil:
 		if d.Header == nil {
-			return nil, errorf(StatusBadRequest, nil, "the request has no Header; From, To and Sender credentials are required")
+			return nil, noRequestHeader()
 		}
 		r, err := parseRequest(req)
 		if err != nil {
@@ -315,7 +446,7 @@ func parseEnvelope(src *etree.Document, root *etree.Element) (*Document, error) 
 		d.Response = r
 	case msg != nil:
 		if d.Header == nil {
-			return nil, errorf(StatusBadRequest, nil, "the message has no Header")
+			return nil, noMessageHeader()
 		}
 		m, err := parseMessage(msg)
 		if err != nil {
@@ -326,18 +457,96 @@ func parseEnvelope(src *etree.Document, root *etree.Element) (*Document, error) 
 	return d, nil
 }
 
+// Bounds on the envelope ReadEnvelope reads before it authenticates, which
+// Parse applies too, so that both accept the same documents: the elements
+// inside the Header, the credentials of each party, and the elements
+// before the body that are not the Header (cXML's DTD allows none).
+const (
+	maxEnvelopeElements = 256
+	maxPartyCredentials = 16
+)
+
+func headerTooLarge() *Error {
+	return errorf(StatusBadRequest, nil, "the Header is too large: it holds more than %d elements; a cXML Header holds From, To and Sender", maxEnvelopeElements)
+}
+
+func tooManyCredentials(party string) *Error {
+	return errorf(StatusBadRequest, nil, "the Header is too large: its %s carries more than %d credentials", shortName(party), maxPartyCredentials)
+}
+
+func tooManyBeforeBody() *Error {
+	return errorf(StatusBadRequest, nil, "the cXML element holds more than %d elements before its Request, Response or Message; send the Header and the body only", maxEnvelopeElements)
+}
+
+// countElements counts e and the elements inside it, up to limit (at
+// least 1). It recurses no deeper than the tree, which the depth limit
+// bounds.
+func countElements(e *etree.Element, limit int) int {
+	n := 1
+	for _, t := range e.Child {
+		if n >= limit {
+			break
+		}
+		if c, ok := t.(*etree.Element); ok {
+			n += countElements(c, limit-n)
+		}
+	}
+	return n
+}
+
+// The refusals of an envelope that Parse and ReadEnvelope share.
+func notCXML(root string) *Error {
+	return errorf(StatusBadRequest, nil, "the root element is <%s>, not <cXML>", shortName(root))
+}
+
+func noPayloadID() *Error {
+	return errorf(StatusBadRequest, nil, "the cXML element has no payloadID")
+}
+
+func noBody() *Error {
+	return errorf(StatusBadRequest, nil, "a cXML document carries exactly one Request, Response or Message")
+}
+
+func noRequestHeader() *Error {
+	return errorf(StatusBadRequest, nil, "the request has no Header; From, To and Sender credentials are required")
+}
+
+func noMessageHeader() *Error {
+	return errorf(StatusBadRequest, nil, "the message has no Header")
+}
+
+func noStatus() *Error {
+	return errorf(StatusBadRequest, nil, "the Response has no Status")
+}
+
 func parseHeader(e *etree.Element) (*Header, error) {
+	inside := 0
+	for _, t := range e.Child {
+		if c, ok := t.(*etree.Element); ok {
+			if inside += countElements(c, maxEnvelopeElements+1-inside); inside > maxEnvelopeElements {
+				return nil, headerTooLarge()
+			}
+		}
+	}
 	h := &Header{}
 	for _, c := range e.ChildElements() {
+		var creds *[]Credential
 		switch c.Tag {
 		case "From":
-			h.From.Credentials = parseCredentials(c)
+			creds = &h.From.Credentials
 		case "To":
-			h.To.Credentials = parseCredentials(c)
+			creds = &h.To.Credentials
 		case "Sender":
-			h.Sender.Credentials = parseCredentials(c)
+			creds = &h.Sender.Credentials
 			h.Sender.UserAgent = text(c.SelectElement("UserAgent"))
+		default:
+			continue
 		}
+		cs := parseCredentials(c)
+		if len(cs) > maxPartyCredentials {
+			return nil, tooManyCredentials(c.Tag)
+		}
+		*creds = cs
 	}
 	return h, nil
 }
@@ -390,7 +599,7 @@ func parseResponse(e *etree.Element) (*Response, error) {
 	r := &Response{ID: e.SelectAttrValue("Id", "")}
 	st := e.SelectElement("Status")
 	if st == nil {
-		return nil, errorf(StatusBadRequest, nil, "the Response has no Status")
+		return nil, noStatus()
 	}
 	s, err := parseStatus(st)
 	if err != nil {

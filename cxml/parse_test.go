@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -656,6 +657,202 @@ func TestParseRefusesBadAmounts(t *testing.T) {
 			var ce *Error
 			require.True(t, errors.As(err, &ce), "got %v", err)
 			assert.Equal(t, StatusBadRequest, ce.Code)
+		})
+	}
+}
+
+// encodings writes a UTF-8 document in each encoding Parse decodes. doc
+// must start with an XML declaration naming no encoding, whose encoding
+// pseudo-attribute each form fills in.
+func encodings(doc string) map[string][]byte {
+	rest, ok := strings.CutPrefix(doc, `<?xml version="1.0"?>`)
+	if !ok {
+		panic("encodings needs a document that starts with <?xml version=\"1.0\"?>")
+	}
+	decl := func(enc string) string { return `<?xml version="1.0" encoding="` + enc + `"?>` + rest }
+	return map[string][]byte{
+		"UTF-8":                         []byte(decl("UTF-8")),
+		"UTF-8 with byte order mark":    []byte("\ufeff" + decl("UTF-8")),
+		"UTF-16LE with byte order mark": utf16Bytes(decl("UTF-16"), false, true),
+		"UTF-16LE without":              utf16Bytes(decl("UTF-16"), false, false),
+		"UTF-16BE with byte order mark": utf16Bytes(decl("UTF-16"), true, true),
+		"UTF-16BE without":              utf16Bytes(decl("UTF-16"), true, false),
+		"ISO-8859-1":                    latin1(decl("ISO-8859-1")),
+	}
+}
+
+// TestParseDecodesEveryEncoding: a document reads the same in every
+// encoding, and its tree declares what it now is, UTF-8.
+func TestParseDecodesEveryEncoding(t *testing.T) {
+	doc := string(cxmlDoc(`<?xml version="1.0"?>`, `<PunchOutSetupRequest operation="create"><BuyerCookie>c</BuyerCookie><Extrinsic name="FirstName">Zoë Müller</Extrinsic></PunchOutSetupRequest>`))
+	want, err := Parse([]byte(doc), Limits{})
+	require.NoError(t, err)
+	for name, body := range encodings(doc) {
+		t.Run(name, func(t *testing.T) {
+			d, err := Parse(body, Limits{})
+			require.NoError(t, err)
+			p := requestBody[*PunchOutSetupRequest](t, d)
+			assert.Equal(t, "Zoë Müller", ExtrinsicValue(p.Extrinsics, "FirstName"))
+			assert.Equal(t, want.Header, d.Header)
+			pi, ok := d.Source.Child[0].(*etree.ProcInst)
+			require.True(t, ok, "the declaration comes first")
+			assert.Equal(t, `version="1.0" encoding="UTF-8"`, pi.Inst)
+			env, err := ReadEnvelope(body, Limits{})
+			require.NoError(t, err)
+			assert.Equal(t, want.Header, env.Header)
+		})
+	}
+}
+
+// TestParseRefusesMarkupInEveryEncoding: the markup checks read the
+// decoded text, so that a document in another encoding cannot carry what
+// a UTF-8 one may not. (Before Decode, an ASCII declaration naming UTF-16
+// followed by UTF-16 text hid its entity declarations from the checks, and
+// encoding/xml, which follows the declaration, read it.)
+func TestParseRefusesMarkupInEveryEncoding(t *testing.T) {
+	tests := []struct {
+		name, prolog, detail string
+	}{
+		{"unused entity declaration", `<?xml version="1.0"?><!DOCTYPE cXML [<!ENTITY x "y">]>`, "entity declarations"},
+		{"billion laughs", `<?xml version="1.0"?><!DOCTYPE cXML [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>`, "entity declarations"},
+		{"internal subset", `<?xml version="1.0"?><!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.069/cXML.dtd" [<!ELEMENT x ANY>]>`, "internal subset"},
+		{"entity declaration outside a DOCTYPE", `<?xml version="1.0"?><!ENTITY x "y">`, "entity declarations"},
+		{"foreign DOCTYPE", `<?xml version="1.0"?><!DOCTYPE cXML SYSTEM "file:///etc/passwd">`, "not the standard cXML one"},
+	}
+	t.Run("UTF-16 after a declaration in ASCII", func(t *testing.T) {
+		body := append([]byte(`<?xml version="1.0" encoding="UTF-16"?>`), utf16Bytes(string(cxmlDoc(`<!DOCTYPE cXML [<!ENTITY x "y">]>`, `<ProfileRequest/>`)), false, false)...)
+		for _, read := range []func() error{
+			func() error { _, err := Parse(body, Limits{}); return err },
+			func() error { _, err := ReadEnvelope(body, Limits{}); return err },
+		} {
+			var ce *Error
+			require.ErrorAs(t, read(), &ce)
+			assert.Equal(t, StatusNotAcceptable, ce.Code)
+		}
+	})
+	for _, tc := range tests {
+		for name, body := range encodings(string(cxmlDoc(tc.prolog, `<ProfileRequest/>`))) {
+			t.Run(tc.name+" in "+name, func(t *testing.T) {
+				for _, read := range []func() error{
+					func() error { _, err := Parse(body, Limits{}); return err },
+					func() error { _, err := ReadEnvelope(body, Limits{}); return err },
+				} {
+					var ce *Error
+					require.ErrorAs(t, read(), &ce)
+					assert.Equal(t, StatusNotAcceptable, ce.Code)
+					assert.Contains(t, ce.Detail, tc.detail)
+				}
+			})
+		}
+	}
+}
+
+// duplicateCases are documents with an attribute twice, and the element
+// and attribute Parse names; envelope says ReadEnvelope sees it too.
+var duplicateCases = []struct {
+	name, doc, element, attr string
+	envelope                 bool
+}{
+	{"request element", string(cxmlDoc("", `<ProfileRequest a="1" a="2"/>`)), "ProfileRequest", "a", true},
+	{"two payloadIDs", `<cXML payloadID="1@x" timestamp="2024-01-01T00:00:00Z" payloadID="2@x"><Response><Status code="200" text="OK"/></Response></cXML>`, "cXML", "payloadID", true},
+	{"xml:lang twice deep in the body", string(cxmlDoc("", `<ProfileRequest><x><y xml:lang="en" xml:lang="fr"/></x></ProfileRequest>`)), "y", "xml:lang", false},
+	{"namespaced domain twice in the Header", strings.Replace(string(cxmlDoc("", `<ProfileRequest/>`)), `<Credential domain="DUNS">`, `<Credential p:domain="a" domain="DUNS" p:domain="b">`, 1), "Credential", "p:domain", true},
+	{"twice among many, prefixed element", string(cxmlDoc("", `<ProfileRequest><q:x`+manyAttrs(40)+` a39="again"/></ProfileRequest>`)), "q:x", "a39", false},
+	{"twice among many on the root", `<cXML payloadID="1@x"` + manyAttrs(40) + ` a0="0"><Response><Status code="200"/></Response></cXML>`, "cXML", "a0", true},
+}
+
+func TestParseRefusesDuplicateAttributes(t *testing.T) {
+	for _, tc := range duplicateCases {
+		t.Run(tc.name, func(t *testing.T) {
+			want := "the document is not well-formed XML: the element <" + tc.element + "> has the attribute " + tc.attr + " twice"
+			for name, fast := range map[string]func([]byte, int) (*etree.Document, bool){"fastRead": fastRead, "etree": noFastRead} {
+				d, err := parse([]byte(tc.doc), Limits{}, fast)
+				assert.Nil(t, d)
+				var ce *Error
+				require.ErrorAs(t, err, &ce, name)
+				assert.Equal(t, StatusNotAcceptable, ce.Code, name)
+				assert.Equal(t, want, ce.Detail, name)
+			}
+			_, err := ReadEnvelope([]byte(tc.doc), Limits{})
+			if !tc.envelope {
+				assert.NoError(t, err, "the duplicate is after the envelope")
+				return
+			}
+			var ce *Error
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, StatusNotAcceptable, ce.Code)
+			assert.Equal(t, want, ce.Detail)
+		})
+	}
+
+	t.Run("same local name, different prefixes", func(t *testing.T) {
+		for _, body := range []string{`<ProfileRequest p:a="1" q:a="2" a="3" xmlns:a="4"/>`, `<ProfileRequest` + manyAttrs(40) + ` p:a0="1"/>`} {
+			_, err := Parse(cxmlDoc("", body), Limits{})
+			assert.NoError(t, err)
+			_, err = parse(cxmlDoc("", body), Limits{}, noFastRead)
+			assert.NoError(t, err)
+		}
+	})
+}
+
+// headerDoc is cxmlDoc's document with more in its Header, more before its
+// Request, or another Header after it.
+func headerDoc(inHeader, beforeBody, afterBody string) []byte {
+	doc := string(cxmlDoc("", `<ProfileRequest/>`))
+	doc = strings.Replace(doc, "</Header>", inHeader+"</Header>"+beforeBody, 1)
+	return []byte(strings.Replace(doc, "</Request>", "</Request>"+afterBody, 1))
+}
+
+// TestParseEnvelopeRules: the rules that let ReadEnvelope read the header
+// Parse reads, before the body, in bounded memory. Parse applies them
+// too, with the same code and the same text.
+func TestParseEnvelopeRules(t *testing.T) {
+	const header = `<Header><From><Credential domain="x"><Identity>y</Identity></Credential></From></Header>`
+	// cxmlDoc's Header holds 11 elements.
+	fill := func(n int) string { return strings.Repeat("<Extra/>", n) }
+	cred := `<Credential domain="d"><Identity>i</Identity></Credential>`
+	tests := []struct {
+		name     string
+		doc      []byte
+		code     int
+		detail   string
+		envelope string // ReadEnvelope's detail where it differs
+	}{
+		{"two Headers", headerDoc("", header, ""), StatusBadRequest, "a cXML document carries one Header", ""},
+		{"a Header after the Request", []byte(`<cXML payloadID="1@x"><Request><ProfileRequest/></Request>` + header + `</cXML>`), StatusBadRequest,
+			"the Header comes after the Request; it must come first", "the request has no Header; From, To and Sender credentials are required"},
+		{"a second Header after the Request", headerDoc("", "", header), StatusBadRequest, "a cXML document carries one Header", "-"},
+		{"257 elements in the Header", headerDoc(fill(256-11+1), "", ""), StatusBadRequest, "the Header is too large: it holds more than 256 elements", ""},
+		{"17 credentials in the From", headerDoc("<From>"+strings.Repeat(cred, 17)+"</From>", "", ""), StatusBadRequest, "the Header is too large: its From carries more than 16 credentials", ""},
+		{"257 elements before the Request", headerDoc("", "<Foo>"+fill(256)+"</Foo>", ""), StatusBadRequest, "the cXML element holds more than 256 elements before its Request, Response or Message", ""},
+		{"256 elements in the Header", headerDoc(fill(256-11), "", ""), 0, "", ""},
+		{"16 credentials in the Sender", headerDoc("<Sender>"+strings.Repeat(cred, 16)+"</Sender>", "", ""), 0, "", ""},
+		{"256 elements before the Request, 1000 after", headerDoc("", "<Foo>"+fill(255)+"</Foo>", fill(1000)), 0, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(tc.doc, Limits{})
+			_, envErr := ReadEnvelope(tc.doc, Limits{})
+			if tc.code == 0 {
+				assert.NoError(t, err)
+				assert.NoError(t, envErr)
+				return
+			}
+			var ce *Error
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, tc.code, ce.Code)
+			assert.Contains(t, ce.Detail, tc.detail)
+			if tc.envelope == "-" {
+				assert.NoError(t, envErr, "the second Header is after where ReadEnvelope stops")
+				return
+			}
+			require.ErrorAs(t, envErr, &ce)
+			assert.Equal(t, tc.code, ce.Code)
+			want := tc.detail
+			if tc.envelope != "" {
+				want = tc.envelope
+			}
+			assert.Contains(t, ce.Detail, want)
 		})
 	}
 }

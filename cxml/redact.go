@@ -47,6 +47,18 @@ func RedactSecrets(doc []byte) []byte {
 	return append(out, rest...)
 }
 
+// RedactDocument returns doc decoded to UTF-8 (see Decode) with the content
+// of every SharedSecret element replaced by Redacted. RedactSecrets alone
+// would miss a secret in UTF-16, whose tags it cannot see. ok is false when
+// doc cannot be decoded: then nothing of it may be stored.
+func RedactDocument(doc []byte) (out []byte, ok bool) {
+	text, err := Decode(doc)
+	if err != nil {
+		return nil, false
+	}
+	return RedactSecrets(text), true
+}
+
 // indexTagFold finds the start tag "<name" or "<prefix:name" followed by
 // '>', '/' or white space, ignoring case.
 func indexTagFold(b []byte, name string) int {

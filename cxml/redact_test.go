@@ -1,10 +1,12 @@
 package cxml
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestRedactSecrets(t *testing.T) {
@@ -61,4 +63,39 @@ func TestFillSecret(t *testing.T) {
 func TestSniffKind(t *testing.T) {
 	assert.Equal(t, "OrderRequest", SniffKind([]byte(`<cXML><Request><OrderRequest><broken`)))
 	assert.Equal(t, "unknown", SniffKind([]byte("garbage")))
+}
+
+// TestRedactDocument: the secret of a document in any encoding Decode
+// reads leaves no trace, in UTF-8 or UTF-16; a document Decode cannot read
+// is not stored at all.
+func TestRedactDocument(t *testing.T) {
+	const secret = "s3cr3t-é"
+	doc := string(cxmlDoc(`<?xml version="1.0"?>`, `<ProfileRequest/>`))
+	doc = strings.Replace(doc, "<SharedSecret>x</SharedSecret>", "<SharedSecret>"+secret+"</SharedSecret>", 1)
+	require.Contains(t, doc, secret)
+	traces := [][]byte{[]byte(secret), []byte("s3cr3t"), latin1(secret),
+		utf16Bytes(secret, false, false), utf16Bytes(secret, true, false), utf16Bytes("s3cr3t", false, false), utf16Bytes("s3cr3t", true, false)}
+	for name, body := range encodings(doc) {
+		t.Run(name, func(t *testing.T) {
+			out, ok := RedactDocument(body)
+			require.True(t, ok)
+			for _, trace := range traces {
+				assert.False(t, bytes.Contains(out, trace), "the secret is in the output as %q", trace)
+			}
+			assert.Contains(t, string(out), `<?xml version="1.0" encoding="UTF-8"?>`)
+			assert.Contains(t, string(out), "<SharedSecret>"+Redacted+"</SharedSecret>")
+		})
+	}
+
+	t.Run("undecodable", func(t *testing.T) {
+		for _, body := range [][]byte{
+			utf16Bytes(doc, false, true)[:101],
+			[]byte(`<?xml version="1.0" encoding="x-unknown"?>` + doc[len(`<?xml version="1.0"?>`):]),
+			append([]byte(`<?xml version="1.0" encoding="UTF-16"?>`), utf16Bytes(doc[len(`<?xml version="1.0"?>`):], false, false)...),
+		} {
+			out, ok := RedactDocument(body)
+			assert.False(t, ok)
+			assert.Nil(t, out)
+		}
+	})
 }

@@ -19,8 +19,10 @@ const (
 	StatusPreconditionFailed  = 412
 	StatusTooLarge            = 413
 	StatusExpectationFailed   = 417
+	StatusTooManyRequests     = 429
 	StatusNotImplemented      = 450
 	StatusInternalServerError = 500
+	StatusServiceUnavailable  = 503
 	StatusTemporaryError      = 560
 )
 
@@ -37,8 +39,10 @@ var statusTexts = map[int]string{
 	StatusPreconditionFailed:  "Precondition Failed",
 	StatusTooLarge:            "Request Entity Too Large",
 	StatusExpectationFailed:   "Expectation Failed",
+	StatusTooManyRequests:     "Too Many Requests",
 	StatusNotImplemented:      "Not Implemented",
 	StatusInternalServerError: "Internal Server Error",
+	StatusServiceUnavailable:  "Service Unavailable",
 	StatusTemporaryError:      "Temporary server error",
 }
 
