@@ -15,6 +15,7 @@ import (
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/exchange"
+	"github.com/cxmlgate/punchout/internal/web"
 )
 
 // Request is an authenticated inbound request, handed to the handler of its
@@ -83,6 +84,16 @@ func (e *Endpoint) Supported() []string {
 	return out
 }
 
+// kindLabel is the metric label of a document type: a request type the
+// gateway answers, or "other". Labels never come from a document, so a
+// stranger cannot create metric series.
+func (e *Endpoint) kindLabel(kind string) string {
+	if _, ok := e.handlers[kind]; ok {
+		return kind
+	}
+	return "other"
+}
+
 // Result is what Serve answered, for the HTTP layer's logs and metrics.
 type Result struct {
 	Body         []byte
@@ -95,51 +106,71 @@ type Result struct {
 	Err error
 }
 
+// Refused reports whether the request was refused before its sender
+// authenticated, for a reason the sender could change (a 4xx status):
+// what the HTTP layer counts against the source address.
+func (r *Result) Refused() bool {
+	return r.ConnectionID == "" && r.Status.Code >= 400 && r.Status.Code < 500
+}
+
 // Serve answers one inbound document. It never fails: every outcome,
 // including internal errors, is a cXML document with a Status.
+//
+// Until the sender has authenticated, the document costs a small multiple
+// of its size: cxml.ReadEnvelope reads the envelope and Header with a
+// streaming tokenizer, and the credentials are checked before the whole
+// tree is built. A refusal is logged with only a prefix of the document.
 func (e *Endpoint) Serve(ctx context.Context, body []byte, readErr error, requestID string) *Result {
 	start := e.now()
 	res := &Result{}
-	var doc *cxml.Document
-	err := readErr
-	if err == nil {
-		doc, err = cxml.Parse(body, e.limits)
+	if readErr != nil {
+		e.finish(ctx, res, body, statusOf(readErr), start, requestID, nil)
+		return res
 	}
+	env, err := cxml.ReadEnvelope(body, e.limits)
 	if err != nil {
-		var ce *cxml.Error
-		if !errors.As(err, &ce) {
-			ce = &cxml.Error{Code: cxml.StatusBadRequest, Detail: "the request body could not be read", Err: err}
-		}
 		res.DocType = cxml.SniffKind(body)
-		e.finish(ctx, res, body, ce.Status(), nil, start, requestID, nil)
+		e.finish(ctx, res, body, statusOf(err), start, requestID, nil)
 		return res
 	}
-	res.DocType, res.PayloadID = doc.Kind(), doc.PayloadID
-	if doc.Request == nil {
-		e.finish(ctx, res, body, cxml.NewStatus(cxml.StatusBadRequest, fmt.Sprintf(
-			"this endpoint takes cXML requests (%s); a %s is not a request", strings.Join(e.Supported(), ", "), res.DocType)), nil, start, requestID, nil)
+	res.DocType, res.PayloadID = env.Kind, env.PayloadID
+	if !env.Request {
+		if env.Response || res.DocType == "" {
+			res.DocType = "Response"
+			if env.Message {
+				res.DocType = "Message"
+			}
+		}
+		e.finish(ctx, res, env.Text, cxml.NewStatus(cxml.StatusBadRequest, fmt.Sprintf(
+			"this endpoint takes cXML requests (%s); a %s is not a request", strings.Join(e.Supported(), ", "), kindText(res.DocType))), start, requestID, nil)
 		return res
 	}
-	conn, err := e.conns.Authenticate(ctx, doc.Header)
+	conn, err := e.conns.Authenticate(ctx, env.Header)
 	if err != nil {
-		e.finish(ctx, res, body, e.statusFor(err, doc, requestID, res), nil, start, requestID, nil)
+		e.finish(ctx, res, env.Text, e.statusFor(err, env.PayloadID, requestID, res), start, requestID, nil)
 		return res
 	}
 	res.ConnectionID = conn.ID
-	if stored, ok, err := exchange.Lookup(ctx, e.db.R, conn.ID, doc.PayloadID); err != nil {
+	if stored, ok, err := exchange.Lookup(ctx, e.db.R, conn.ID, env.PayloadID); err != nil {
 		res.Err = err
-		e.finish(ctx, res, body, e.statusFor(err, doc, requestID, res), nil, start, requestID, conn)
+		e.finish(ctx, res, env.Text, e.statusFor(err, env.PayloadID, requestID, res), start, requestID, conn)
 		return res
 	} else if ok {
-		e.replay(ctx, res, body, stored, start, requestID, conn)
+		e.replay(ctx, res, env.Text, stored, start, requestID, conn)
 		return res
 	}
+	doc, err := env.Parse(e.limits)
+	if err != nil {
+		e.finish(ctx, res, env.Text, statusOf(err), start, requestID, conn)
+		return res
+	}
+	res.DocType = doc.Kind()
 
 	name := doc.Request.Body.ElementName()
 	h, ok := e.handlers[name]
 	if !ok {
-		e.finish(ctx, res, body, cxml.NewStatus(cxml.StatusNotImplemented, fmt.Sprintf(
-			"%s is not implemented by this gateway; it accepts %s", name, strings.Join(e.Supported(), ", "))), nil, start, requestID, conn)
+		e.finish(ctx, res, env.Text, cxml.NewStatus(cxml.StatusNotImplemented, fmt.Sprintf(
+			"%s is not implemented by this gateway; it accepts %s", name, strings.Join(e.Supported(), ", "))), start, requestID, conn)
 		return res
 	}
 
@@ -147,7 +178,7 @@ func (e *Endpoint) Serve(ctx context.Context, body []byte, readErr error, reques
 	if p, ok := e.prepare[name]; ok {
 		prepared, err := p(ctx, req)
 		if err != nil {
-			e.finish(ctx, res, body, e.statusFor(err, doc, requestID, res), nil, start, requestID, conn)
+			e.finish(ctx, res, env.Text, e.statusFor(err, doc.PayloadID, requestID, res), start, requestID, conn)
 			return res
 		}
 		req.Prepared = prepared
@@ -162,7 +193,7 @@ func (e *Endpoint) Serve(ctx context.Context, body []byte, readErr error, reques
 		if err != nil {
 			return err
 		}
-		answered = e.answer(res, body, status, body2, start, requestID, conn)
+		answered = e.answer(res, env.Text, status, body2, start, requestID, conn)
 		return exchange.Insert(ctx, tx, answered)
 	})
 	switch {
@@ -170,21 +201,60 @@ func (e *Endpoint) Serve(ctx context.Context, body []byte, readErr error, reques
 		return res
 	case db.IsUniqueViolation(err):
 		if stored, ok, lerr := exchange.Lookup(ctx, e.db.R, conn.ID, doc.PayloadID); lerr == nil && ok {
-			e.replay(ctx, res, body, stored, start, requestID, conn)
+			e.replay(ctx, res, env.Text, stored, start, requestID, conn)
 			return res
 		}
 	}
-	e.finish(ctx, res, body, e.statusFor(err, doc, requestID, res), nil, start, requestID, conn)
+	e.finish(ctx, res, env.Text, e.statusFor(err, doc.PayloadID, requestID, res), start, requestID, conn)
 	return res
 }
 
-func (e *Endpoint) statusFor(err error, doc *cxml.Document, requestID string, res *Result) cxml.Status {
+// kindText names a document type in an answer: one the gateway knows by
+// its name, anything else generically (the name is the sender's text).
+func kindText(kind string) string {
+	if kind == "" || kind == "unknown" {
+		return "document of another kind"
+	}
+	return kind
+}
+
+// Busy is the answer when the gateway is parsing as many documents as it
+// may at once: a 503 status, which Coupa and Ariba retry later. Nothing is
+// logged: a flood of them must not grow the exchange log.
+func (e *Endpoint) Busy(requestID string) *Result {
+	return e.unlogged(cxml.NewStatus(cxml.StatusServiceUnavailable, fmt.Sprintf(
+		"the gateway is busy with other documents (request ID %s); nothing was changed, send the same document again in a minute", requestID)))
+}
+
+// Throttled is the answer to a source address that failed to authenticate
+// too often: 429, without reading the document. Nothing is logged.
+func (e *Endpoint) Throttled(retryAfter time.Duration) *Result {
+	return e.unlogged(cxml.NewStatus(cxml.StatusTooManyRequests, fmt.Sprintf(
+		"too many documents from this address failed to authenticate; wait %s, then send the document again with the right credentials and shared secret", retryAfter)))
+}
+
+func (e *Endpoint) unlogged(status cxml.Status) *Result {
+	out := cxml.NewResponse(e.ids.New(), e.now(), status, nil)
+	b, _ := cxml.Marshal(out)
+	return &Result{Body: b, Status: status}
+}
+
+// statusOf is the answer to a document that could not be read or parsed.
+func statusOf(err error) cxml.Status {
+	var ce *cxml.Error
+	if !errors.As(err, &ce) {
+		ce = &cxml.Error{Code: cxml.StatusBadRequest, Detail: "the request body could not be read", Err: err}
+	}
+	return ce.Status()
+}
+
+func (e *Endpoint) statusFor(err error, payloadID, requestID string, res *Result) cxml.Status {
 	code := errs.CXMLStatus(err)
 	if code >= 500 {
 		res.Err = err
 		return cxml.NewStatus(code, fmt.Sprintf(
 			"the gateway could not process payloadID %q because of an internal error (request ID %s); nothing was changed, send the same document again later",
-			doc.PayloadID, requestID))
+			payloadID, requestID))
 	}
 	return cxml.NewStatus(code, errs.MessageOf(err))
 }
@@ -200,18 +270,21 @@ func (e *Endpoint) answer(res *Result, in []byte, status cxml.Status, body cxml.
 		status = out.Response.Status
 	}
 	res.Body, res.Status = b, status
-	took := e.now().Sub(start)
-	p := exchange.NewPair(start, requestID, in, res.DocType, res.PayloadID, b, out.Kind(), out.PayloadID, status.Code, took)
-	if conn != nil {
-		p.SetConnection(conn.ID, conn.OrganizationID)
+	x := exchange.Exchange{
+		Now: start, RequestID: requestID, In: in, InType: res.DocType, InPayloadID: res.PayloadID,
+		Out: b, OutType: out.Kind(), OutPayload: out.PayloadID, Status: status.Code, Took: e.now().Sub(start),
 	}
-	return p
+	if conn != nil {
+		x.ConnectionID, x.OrganizationID = conn.ID, conn.OrganizationID
+	}
+	return exchange.NewPair(x)
 }
 
 // finish answers with a status and no body, logging the exchange in a
 // transaction of its own (the handler's, if any, has been rolled back).
-func (e *Endpoint) finish(ctx context.Context, res *Result, in []byte, status cxml.Status, body cxml.ResponseBody, start time.Time, requestID string, conn *Connection) {
-	p := e.answer(res, in, status, body, start, requestID, conn)
+// conn is nil for a refusal before authentication.
+func (e *Endpoint) finish(ctx context.Context, res *Result, in []byte, status cxml.Status, start time.Time, requestID string, conn *Connection) {
+	p := e.answer(res, in, status, nil, start, requestID, conn)
 	err := e.db.Transact(context.WithoutCancel(ctx), func(tx *sqlx.Tx) error { return exchange.Insert(ctx, tx, p) })
 	if err != nil && db.IsUniqueViolation(err) && conn != nil {
 		if stored, ok, lerr := exchange.Lookup(ctx, e.db.R, conn.ID, res.PayloadID); lerr == nil && ok {
@@ -220,7 +293,7 @@ func (e *Endpoint) finish(ctx context.Context, res *Result, in []byte, status cx
 		}
 	}
 	if err != nil {
-		e.log.ErrorContext(ctx, "exchange log write failed", "request_id", requestID, "payload_id", res.PayloadID, "err", err)
+		e.log.ErrorContext(ctx, "exchange log write failed", "request_id", requestID, "payload_id", web.Cut(res.PayloadID, 128), "err", err)
 	}
 }
 
@@ -230,11 +303,13 @@ func (e *Endpoint) replay(ctx context.Context, res *Result, in []byte, stored *e
 	res.Body = stored.Document
 	res.Status = cxml.Status{Code: stored.StatusCode, Text: cxml.StatusText(stored.StatusCode)}
 	res.Replayed = true
-	p := exchange.NewPair(start, requestID, in, res.DocType, res.PayloadID, res.Body, stored.DocType, stored.PayloadID, stored.StatusCode, e.now().Sub(start))
-	p.SetConnection(conn.ID, conn.OrganizationID)
-	p.In.ReplayOf.String, p.In.ReplayOf.Valid = stored.InID, true
+	p := exchange.NewPair(exchange.Exchange{
+		Now: start, RequestID: requestID, In: in, InType: res.DocType, InPayloadID: res.PayloadID,
+		Out: res.Body, OutType: stored.DocType, OutPayload: stored.PayloadID, Status: stored.StatusCode,
+		Took: e.now().Sub(start), ConnectionID: conn.ID, OrganizationID: conn.OrganizationID, ReplayOf: stored.InID,
+	})
 	if err := e.db.Transact(context.WithoutCancel(ctx), func(tx *sqlx.Tx) error { return exchange.Insert(ctx, tx, p) }); err != nil {
-		e.log.ErrorContext(ctx, "exchange log write failed", "request_id", requestID, "payload_id", res.PayloadID, "err", err)
+		e.log.ErrorContext(ctx, "exchange log write failed", "request_id", requestID, "payload_id", web.Cut(res.PayloadID, 128), "err", err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/exchange"
+	"github.com/cxmlgate/punchout/internal/throttle"
 	"github.com/cxmlgate/punchout/internal/web"
 )
 
@@ -26,7 +27,28 @@ type HTTP struct {
 	Connections *Connections
 	MaxBytes    int64
 	Metrics     *web.Metrics
+	// Failures counts refusals before authentication per source address;
+	// a source that has too many is answered 429 without being read.
+	Failures *throttle.Limiter
+	// Parsing holds a slot for each document being parsed and answered;
+	// when every slot is taken, a document is answered 503 at once.
+	Parsing chan struct{}
 }
+
+// NewParsingSlots makes the slots of HTTP.Parsing: at most n documents
+// parsed and answered at once.
+func NewParsingSlots(n int) chan struct{} {
+	if n <= 0 {
+		n = DefaultMaxParsing
+	}
+	return make(chan struct{}, n)
+}
+
+// DefaultMaxParsing is how many /cxml documents are parsed at once by
+// default: a 2 MiB document takes about 160 MiB as a tree, so 16 of them
+// stay within a few GiB while leaving ordinary traffic, whose documents
+// are a few KiB, far from the limit.
+const DefaultMaxParsing = 16
 
 // CXML answers POST /cxml. The HTTP status is 200 whenever a cXML
 // document is returned, whatever its Status code: cXML's status sits on
@@ -34,34 +56,76 @@ type HTTP struct {
 // Ariba both read the Status element, and Coupa retries on a 5xx Status).
 func (h *HTTP) CXML(c echo.Context) error {
 	r := c.Request()
-	limit := h.MaxBytes
-	if limit <= 0 {
-		limit = cxml.DefaultMaxBytes
-	}
-	var body []byte
-	var readErr error
-	if r.Method != http.MethodPost {
-		readErr = &cxml.Error{Code: cxml.StatusBadRequest, Detail: "cXML documents are sent with HTTP POST to this URL"}
-	} else {
-		body, readErr = cxml.ReadLimited(r.Body, limit)
-		var ce *cxml.Error
-		if errors.As(readErr, &ce) && ce.Code == cxml.StatusTooLarge {
-			_, _ = io.CopyN(io.Discard, r.Body, drainLimit)
-			c.Response().Header().Set(echo.HeaderConnection, "close")
+	var res *Result
+	source := c.RealIP()
+	switch {
+	case h.Failures != nil && h.Failures.Blocked(source):
+		// Refused before its body is read: a blocked source costs nothing.
+		res = h.Endpoint.Throttled(h.Failures.RetryAfter())
+		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(int(h.Failures.RetryAfter().Seconds())))
+		c.Response().Header().Set(echo.HeaderConnection, "close")
+	default:
+		body, readErr := h.read(c)
+		if !h.acquire() {
+			res = h.Endpoint.Busy(web.RequestID(c))
+			break
+		}
+		res = h.Endpoint.Serve(r.Context(), body, readErr, web.RequestID(c))
+		h.release()
+		if res.Refused() && h.Failures != nil {
+			h.Failures.Fail(source)
 		}
 	}
-	res := h.Endpoint.Serve(r.Context(), body, readErr, web.RequestID(c))
 	c.Set(web.KeyPayloadID, res.PayloadID)
 	c.Set(web.KeyDocType, res.DocType)
 	c.Set(web.KeyCXMLCode, res.Status.Code)
 	if res.Err != nil {
 		h.Endpoint.log.ErrorContext(r.Context(), "cxml request failed", "request_id", web.RequestID(c),
-			"payload_id", res.PayloadID, "doc_type", res.DocType, "err", res.Err)
+			"payload_id", web.Cut(res.PayloadID, 128), "doc_type", web.Cut(res.DocType, 128), "err", res.Err)
 	}
 	if h.Metrics != nil {
-		h.Metrics.CXMLRequests.WithLabelValues(res.DocType, strconv.Itoa(res.Status.Code), strconv.FormatBool(res.Replayed)).Inc()
+		h.Metrics.CXMLRequests.WithLabelValues(h.Endpoint.kindLabel(res.DocType), strconv.Itoa(res.Status.Code), strconv.FormatBool(res.Replayed)).Inc()
 	}
 	return c.Blob(http.StatusOK, "text/xml; charset=UTF-8", res.Body)
+}
+
+// read reads the body of a POST, at most MaxBytes of it.
+func (h *HTTP) read(c echo.Context) ([]byte, error) {
+	r := c.Request()
+	if r.Method != http.MethodPost {
+		return nil, &cxml.Error{Code: cxml.StatusBadRequest, Detail: "cXML documents are sent with HTTP POST to this URL"}
+	}
+	limit := h.MaxBytes
+	if limit <= 0 {
+		limit = cxml.DefaultMaxBytes
+	}
+	body, err := cxml.ReadLimited(r.Body, limit)
+	var ce *cxml.Error
+	if errors.As(err, &ce) && ce.Code == cxml.StatusTooLarge {
+		_, _ = io.CopyN(io.Discard, r.Body, drainLimit)
+		c.Response().Header().Set(echo.HeaderConnection, "close")
+	}
+	return body, err
+}
+
+// acquire takes a parsing slot if one is free; it never waits, so that a
+// flood is answered at once rather than queued.
+func (h *HTTP) acquire() bool {
+	if h.Parsing == nil {
+		return true
+	}
+	select {
+	case h.Parsing <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (h *HTTP) release() {
+	if h.Parsing != nil {
+		<-h.Parsing
+	}
 }
 
 // CreateConnection answers POST /api/v1/connections.
@@ -105,26 +169,38 @@ func (h *HTTP) DisableConnection(c echo.Context) error {
 	return c.JSON(http.StatusOK, conn)
 }
 
-// ListExchanges answers GET /api/v1/exchanges?connection_id=&organization_id=&payload_id=&limit=:
-// the log of cXML documents, without their bodies.
+// ListExchanges answers GET /api/v1/exchanges?connection_id=&organization_id=&payload_id=&limit=&cursor=:
+// the log of cXML documents, newest first, without their documents, a
+// page at a time (next_cursor continues it).
 func (h *HTTP) ListExchanges(c echo.Context) error {
 	f := exchange.Filter{
 		ConnectionID:   c.QueryParam("connection_id"),
 		OrganizationID: c.QueryParam("organization_id"),
 		PayloadID:      c.QueryParam("payload_id"),
+		Cursor:         c.QueryParam("cursor"),
 	}
 	if l := c.QueryParam("limit"); l != "" {
 		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 {
-			return errs.E(errs.Invalid, "limit must be a positive number")
+		if err != nil || n < 1 || n > exchange.MaxLimit {
+			return errs.E(errs.Invalid, "limit must be a number from 1 to %d", exchange.MaxLimit)
 		}
 		f.Limit = n
 	}
-	list, err := exchange.List(c.Request().Context(), h.Endpoint.db.R, f)
+	page, err := exchange.List(c.Request().Context(), h.Endpoint.db.R, f)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"exchanges": list})
+	return c.JSON(http.StatusOK, page)
+}
+
+// GetExchange answers GET /api/v1/exchanges/{id}: one logged document,
+// with its shared secrets redacted.
+func (h *HTTP) GetExchange(c echo.Context) error {
+	d, err := exchange.Get(c.Request().Context(), h.Endpoint.db.R, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
 }
 
 // UpdateConnection answers PATCH /api/v1/connections/{id}.

@@ -23,6 +23,7 @@ import (
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/internal/app"
 	"github.com/cxmlgate/punchout/internal/db"
+	"github.com/cxmlgate/punchout/internal/exchange"
 )
 
 func main() {
@@ -161,6 +162,13 @@ type serveCmd struct {
 	SMTPAddr      string        `name:"smtp-addr" env:"PUNCHOUT_SMTP_ADDR" help:"SMTP server (host:port) for notifications. Without it, mail stays in the outbox (GET /api/v1/outbox)."`
 	MailFrom      string        `name:"mail-from" env:"PUNCHOUT_MAIL_FROM" default:"marketplace@localhost" help:"Sender address of notifications."`
 	DeliveryLease time.Duration `name:"delivery-lease" env:"PUNCHOUT_DELIVERY_LEASE" default:"2m" help:"How long a cXML invoice delivery attempt holds its invoice; after a crash it is retried once this has passed."`
+
+	ExchangeRetention time.Duration `name:"exchange-retention" env:"PUNCHOUT_EXCHANGE_RETENTION" default:"2160h" help:"How long the exchange log keeps the documents of authenticated connections (2160h is 90 days)."`
+	RefusalRetention  time.Duration `name:"refusal-retention" env:"PUNCHOUT_REFUSAL_RETENTION" default:"72h" help:"How long the exchange log keeps documents refused before their sender authenticated."`
+	MaxParsing        int           `name:"max-concurrent-cxml" env:"PUNCHOUT_MAX_CONCURRENT_CXML" default:"16" help:"cXML documents parsed and answered at once; beyond it, a document is answered 503 (retry later) at once."`
+	AuthFailureRate   float64       `name:"auth-failure-rate" env:"PUNCHOUT_AUTH_FAILURE_RATE" default:"1" help:"Failed authentications (cXML or admin token) allowed per second per source address, once --auth-failure-burst is used up; then 429."`
+	AuthFailureBurst  int           `name:"auth-failure-burst" env:"PUNCHOUT_AUTH_FAILURE_BURST" default:"20" help:"Failed authentications a source address may make in a row before it is throttled."`
+	TrustedProxies    string        `name:"trusted-proxies" env:"PUNCHOUT_TRUSTED_PROXIES" help:"Comma-separated addresses or CIDR networks of proxies whose X-Forwarded-For is believed. Default: none; the client address is the socket's."`
 }
 
 func (s *serveCmd) Run(ctx context.Context, g *globals) error {
@@ -169,6 +177,10 @@ func (s *serveCmd) Run(ctx context.Context, g *globals) error {
 		Addr: s.Addr, DB: s.DB, BaseURL: s.BaseURL, AdminToken: s.AdminToken, Demo: s.Demo,
 		SecretKey: s.SecretKey, KeyFile: s.KeyFile, MaxBodyBytes: s.MaxBodyBytes,
 		SMTPAddr: s.SMTPAddr, MailFrom: s.MailFrom, DeliveryLease: s.DeliveryLease,
+		Retention:      exchange.Retention{Kept: s.ExchangeRetention, Refusals: s.RefusalRetention},
+		MaxParsing:     s.MaxParsing,
+		AuthFailure:    app.AuthFailureLimit{Rate: s.AuthFailureRate, Burst: s.AuthFailureBurst},
+		TrustedProxies: s.TrustedProxies,
 	}, log)
 	if err != nil {
 		return err

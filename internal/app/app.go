@@ -16,12 +16,15 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
 
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/db"
+	"github.com/cxmlgate/punchout/internal/exchange"
 	"github.com/cxmlgate/punchout/internal/mail"
 	"github.com/cxmlgate/punchout/internal/secret"
+	"github.com/cxmlgate/punchout/internal/throttle"
 	"github.com/cxmlgate/punchout/internal/web"
 	"github.com/cxmlgate/punchout/invoicing"
 	"github.com/cxmlgate/punchout/organization"
@@ -54,6 +57,25 @@ type Config struct {
 	// invoice (default 2 minutes): after a crash, the invoice is retried
 	// once the lease has run out.
 	DeliveryLease time.Duration
+	// Retention is how long the exchange log keeps documents.
+	Retention exchange.Retention
+	// MaxParsing is how many /cxml documents are parsed at once (default
+	// punchout.DefaultMaxParsing).
+	MaxParsing int
+	// AuthFailure limits failed authentications per source address.
+	AuthFailure AuthFailureLimit
+	// TrustedProxies lists the proxies (addresses or CIDR networks,
+	// comma-separated) whose X-Forwarded-For is believed.
+	TrustedProxies string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// AuthFailureLimit is the per-source limit of failed authentications:
+// Burst in a row, then Rate a second.
+type AuthFailureLimit struct {
+	Rate  float64
+	Burst int
 }
 
 // Defaults.
@@ -80,6 +102,11 @@ type App struct {
 	Connections   *punchout.Connections
 	Sessions      *punchout.Sessions
 	Endpoint      *punchout.Endpoint
+	// Failures counts failed authentications per source address, for
+	// /cxml and the admin API alike.
+	Failures *throttle.Limiter
+	// Parsing holds a slot per /cxml document being parsed and answered.
+	Parsing chan struct{}
 }
 
 // New opens and migrates the database, seeds the demo data when asked,
@@ -96,6 +123,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	cfg.BaseURL = base
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	proxies, err := web.ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = cxml.DefaultMaxBytes
 	}
@@ -109,12 +143,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	u, _ := url.Parse(cfg.BaseURL)
 	a := &App{
-		Config:  cfg,
-		Log:     log,
-		DB:      d,
-		Keys:    keys,
-		IDs:     &cxml.PayloadIDs{Host: u.Hostname()},
-		Metrics: web.NewMetrics(),
+		Config:   cfg,
+		Log:      log,
+		DB:       d,
+		Keys:     keys,
+		IDs:      &cxml.PayloadIDs{Host: u.Hostname()},
+		Metrics:  web.NewMetrics(),
+		Failures: throttle.New(rate.Limit(cfg.AuthFailure.Rate), cfg.AuthFailure.Burst, 0, cfg.Now),
+		Parsing:  punchout.NewParsingSlots(cfg.MaxParsing),
 	}
 	a.Organizations = organization.NewStore(d)
 	a.Catalog = catalog.NewStore(d)
@@ -133,14 +169,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if cfg.Demo {
 		if a.Config.AdminToken == "" {
 			a.Config.AdminToken = DemoAdminToken
-			log.Warn("no --admin-token given: the demo admin token is in use; never run --demo in production", "admin_token", DemoAdminToken)
+			// The token itself is in README, never in the log.
+			log.Warn("no --admin-token given: the demo admin token (see README) is in use; never run --demo in production")
 		}
 		if err := SeedDemo(ctx, a); err != nil {
 			d.Close()
 			return nil, fmt.Errorf("demo data: %w", err)
 		}
 	}
-	a.Echo = web.New(web.Options{Log: log, Metrics: a.Metrics, IDs: a.IDs})
+	a.Echo = web.New(web.Options{Log: log, Metrics: a.Metrics, IDs: a.IDs, TrustedProxies: proxies})
 	a.routes()
 	return a, nil
 }
@@ -193,7 +230,44 @@ func (a *App) StartWorkers(ctx context.Context) (wait func()) {
 	}
 	waitDeliverer := a.startDeliverer(ctx)
 	waitMail := a.startMail(ctx)
-	return func() { waitDeliverer(); waitMail() }
+	waitPurge := a.startPurge(ctx)
+	return func() { waitDeliverer(); waitMail(); waitPurge() }
+}
+
+// purgeEvery is how often the exchange log's retention is applied.
+const purgeEvery = time.Hour
+
+// startPurge applies the exchange log's retention at start and then every
+// hour until ctx is done. Several gateways on one database may each run
+// it: a purge deletes by age, and one that finds its rows gone deletes
+// nothing.
+func (a *App) startPurge(ctx context.Context) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(purgeEvery)
+		defer t.Stop()
+		for {
+			a.PurgeExchanges(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { <-done }
+}
+
+// PurgeExchanges applies the exchange log's retention once.
+func (a *App) PurgeExchanges(ctx context.Context) {
+	n, err := exchange.Purge(ctx, a.DB, a.Config.Retention, a.Config.Now())
+	switch {
+	case err != nil && ctx.Err() == nil:
+		a.Log.Error("exchange log retention", "err", err)
+	case n > 0:
+		a.Log.Info("exchange log retention", "deleted", n)
+	}
 }
 
 func (a *App) startMail(ctx context.Context) (wait func()) {

@@ -30,7 +30,8 @@ func (a *App) routes() {
 		Subscriptions: subs, Keys: a.Keys, IDs: a.IDs, BaseURL: a.Config.BaseURL, Now: time.Now,
 	}
 	checkout := &punchout.CheckoutHTTP{Subscriptions: subs}
-	po := &punchout.HTTP{Endpoint: a.Endpoint, Connections: a.Connections, MaxBytes: a.Config.MaxBodyBytes, Metrics: a.Metrics}
+	po := &punchout.HTTP{Endpoint: a.Endpoint, Connections: a.Connections, MaxBytes: a.Config.MaxBodyBytes, Metrics: a.Metrics,
+		Failures: a.Failures, Parsing: a.Parsing}
 
 	// Operations.
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
@@ -50,7 +51,7 @@ func (a *App) routes() {
 
 	// Admin API, described by api/openapi.yaml.
 	e.GET("/api/v1/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", apidoc.OpenAPI) })
-	api := e.Group("/api/v1", web.BearerAuth(a.Config.AdminToken))
+	api := e.Group("/api/v1", web.BearerAuth(a.Config.AdminToken, a.Failures))
 	api.POST("/organizations", orgs.Create)
 	api.GET("/organizations", orgs.List)
 	api.GET("/organizations/:id", orgs.Get)
@@ -60,6 +61,7 @@ func (a *App) routes() {
 	api.PATCH("/connections/:id", po.UpdateConnection)
 	api.POST("/connections/:id/disable", po.DisableConnection)
 	api.GET("/exchanges", po.ListExchanges)
+	api.GET("/exchanges/:id", po.GetExchange)
 	api.POST("/catalog/import", cat.Import)
 	api.GET("/products", cat.ListProducts)
 	api.GET("/offers/:id", cat.GetOffer)

@@ -41,6 +41,12 @@ type Server struct {
 // Option changes the configuration before the gateway starts.
 type Option func(*app.Config)
 
+// WithAuthFailureLimit sets the per-source limit of failed
+// authentications.
+func WithAuthFailureLimit(rate float64, burst int) Option {
+	return func(c *app.Config) { c.AuthFailure = app.AuthFailureLimit{Rate: rate, Burst: burst} }
+}
+
 // Engines runs fn once per database engine, each with a fresh gateway.
 func Engines(t *testing.T, fn func(t *testing.T, s *Server), opts ...Option) {
 	t.Helper()
@@ -59,6 +65,9 @@ func Start(t testing.TB, dsn string, opts ...Option) *Server {
 		AdminToken: "test-admin-token",
 		Demo:       true,
 		SecretKey:  base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
+		// Tests send many refused documents from one address; only the
+		// tests of throttling set a real limit (WithAuthFailureLimit).
+		AuthFailure: app.AuthFailureLimit{Rate: 1e6, Burst: 1 << 30},
 	}
 	for _, o := range opts {
 		o(&cfg)

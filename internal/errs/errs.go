@@ -25,7 +25,12 @@ const (
 	Unsupported  Code = "not_implemented"
 	Expired      Code = "expired"
 	TooLarge     Code = "too_large"
-	Internal     Code = "internal"
+	// TooMany refuses a source that failed to authenticate too often.
+	TooMany Code = "too_many_requests"
+	// Unavailable refuses work the gateway has no room for now; the
+	// same request may be sent again shortly.
+	Unavailable Code = "unavailable"
+	Internal    Code = "internal"
 )
 
 // Error is an error with a code and a message meant for the caller: a
@@ -90,8 +95,9 @@ type mapping struct {
 // table is the one mapping from code to statuses. cXML codes follow the
 // cXML reference guide: 400 unacceptable, 401 credentials not recognised,
 // 403 not permitted, 409 state conflict, 417 a referenced resource (an
-// offer, an earlier order) is not in the state the request implies, 450
-// not implemented, 500 temporary.
+// offer, an earlier order) is not in the state the request implies, 429
+// too many failed attempts from the sender's address, 450 not
+// implemented, 500 and 503 temporary.
 var table = map[Code]mapping{
 	Invalid:      {http.StatusBadRequest, 400},
 	Unauthorized: {http.StatusUnauthorized, 401},
@@ -101,6 +107,8 @@ var table = map[Code]mapping{
 	Expired:      {http.StatusConflict, 417},
 	Unsupported:  {http.StatusNotImplemented, 450},
 	TooLarge:     {http.StatusRequestEntityTooLarge, 413},
+	TooMany:      {http.StatusTooManyRequests, 429},
+	Unavailable:  {http.StatusServiceUnavailable, 503},
 	Internal:     {http.StatusInternalServerError, 500},
 }
 

@@ -12,9 +12,12 @@ import (
 	"fmt"
 	"html"
 	"log/slog"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -24,6 +27,7 @@ import (
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/id"
+	"github.com/cxmlgate/punchout/internal/throttle"
 )
 
 // Context keys set by handlers for the request log.
@@ -39,6 +43,10 @@ type Options struct {
 	Metrics        *Metrics
 	IDs            *cxml.PayloadIDs
 	RequestTimeout time.Duration
+	// TrustedProxies are the networks whose X-Forwarded-For is believed;
+	// with none, the client address is the socket's peer, whatever the
+	// request's headers say.
+	TrustedProxies []*net.IPNet
 }
 
 // New returns an Echo instance with the gateway's middleware and error
@@ -51,6 +59,7 @@ func New(o Options) *echo.Echo {
 		o.RequestTimeout = 60 * time.Second
 	}
 	e.HTTPErrorHandler = errorHandler(o)
+	e.IPExtractor = ipExtractor(o.TrustedProxies)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		Generator: func() string { return id.New("req") },
 	}))
@@ -61,6 +70,85 @@ func New(o Options) *echo.Echo {
 	e.Use(requestLog(o.Log, o.Metrics))
 	e.Use(middleware.ContextTimeout(o.RequestTimeout))
 	return e
+}
+
+// ipExtractor takes the client address from the socket, or, for requests
+// that came through one of the trusted proxies, from X-Forwarded-For: the
+// last address in it that is not itself a trusted proxy. Echo's defaults,
+// which trust loopback and private networks, are turned off, so no client
+// can choose the address that is logged and rate limited.
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// ParseProxies reads a comma-separated list of addresses and CIDR
+// networks (the --trusted-proxies flag).
+func ParseProxies(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			ip := net.ParseIP(f)
+			if ip == nil {
+				return nil, fmt.Errorf("trusted proxy %q is not an IP address or CIDR network", f)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q is not an IP address or CIDR network", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// Cut shortens s to at most n bytes, at a rune boundary, marking the cut
+// with "…". Log fields that come from a request are cut, so that a log
+// line costs a bounded amount whatever a stranger sends.
+func Cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// Bounds of request-controlled log fields.
+const (
+	maxLogPath  = 256
+	maxLogField = 128
+)
+
+// knownMethods are the HTTP methods that become metric labels; any other
+// is counted as "other", so a client cannot mint label values.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
+func methodLabel(m string) string {
+	if knownMethods[m] {
+		return m
+	}
+	return "other"
 }
 
 func requestID(c echo.Context) string {
@@ -85,14 +173,18 @@ func requestLog(log *slog.Logger, m *Metrics) echo.MiddlewareFunc {
 				route = "unmatched"
 			}
 			if m != nil {
-				m.observeHTTP(c.Request().Method, route, status, took)
+				m.observeHTTP(methodLabel(c.Request().Method), route, status, took)
 			}
 			attrs := []any{
-				"request_id", requestID(c), "method", c.Request().Method, "path", c.Request().URL.Path,
+				"request_id", requestID(c), "method", Cut(c.Request().Method, 16), "path", Cut(c.Request().URL.Path, maxLogPath),
 				"status", status, "duration_ms", float64(took.Microseconds()) / 1000, "remote", c.RealIP(),
 			}
 			for _, k := range []string{KeyPayloadID, KeyDocType, KeyCXMLCode} {
-				if v := c.Get(k); v != nil {
+				switch v := c.Get(k).(type) {
+				case nil:
+				case string:
+					attrs = append(attrs, k, Cut(v, maxLogField))
+				default:
 					attrs = append(attrs, k, v)
 				}
 			}
@@ -120,7 +212,7 @@ func errorHandler(o Options) echo.HTTPErrorHandler {
 		}
 		status, code, msg := classify(err)
 		if status >= 500 {
-			o.Log.Error("request failed", "request_id", requestID(c), "path", c.Request().URL.Path, "err", err)
+			o.Log.Error("request failed", "request_id", requestID(c), "path", Cut(c.Request().URL.Path, maxLogPath), "err", err)
 		}
 		path := c.Request().URL.Path
 		switch {
@@ -165,6 +257,8 @@ func classify(err error) (int, errs.Code, string) {
 			code = errs.TooLarge
 		case http.StatusMethodNotAllowed:
 			code = "method_not_allowed"
+		case http.StatusTooManyRequests:
+			code = errs.TooMany
 		}
 		if he.Code >= 500 {
 			code = errs.Internal
@@ -181,6 +275,8 @@ func httpToCXML(code int) int {
 	switch {
 	case code == http.StatusNotFound || code == http.StatusMethodNotAllowed:
 		return cxml.StatusBadRequest
+	case code == http.StatusServiceUnavailable:
+		return cxml.StatusServiceUnavailable
 	case code >= 500:
 		return cxml.StatusInternalServerError
 	}
@@ -189,20 +285,37 @@ func httpToCXML(code int) int {
 
 // BearerAuth admits requests carrying Authorization: Bearer token. With
 // no token configured the admin API is closed, and says how to open it.
-func BearerAuth(token string) echo.MiddlewareFunc {
+// Each wrong token counts against the client's address in lim (when not
+// nil), and an address that has failed too often is answered 429 before
+// its token is looked at; a right token from another address is never
+// refused.
+func BearerAuth(token string, lim *throttle.Limiter) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if token == "" {
 				return errs.E(errs.Unauthorized, "the admin API is disabled: start the server with --admin-token (or PUNCHOUT_ADMIN_TOKEN)")
 			}
+			if lim != nil && lim.Blocked(c.RealIP()) {
+				return TooManyFailures(c, lim)
+			}
 			got, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
 			if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
+				if lim != nil {
+					lim.Fail(c.RealIP())
+				}
 				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="punchout admin"`)
 				return errs.E(errs.Unauthorized, "a valid admin bearer token is required (Authorization: Bearer TOKEN)")
 			}
 			return next(c)
 		}
 	}
+}
+
+// TooManyFailures is the error for a client address that failed to
+// authenticate too often, with a Retry-After header.
+func TooManyFailures(c echo.Context, lim *throttle.Limiter) error {
+	c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(int(lim.RetryAfter().Seconds())))
+	return errs.E(errs.TooMany, "too many failed authentications from this address; wait %s before trying again, with the right credentials", lim.RetryAfter())
 }
 
 // Bind decodes a JSON body into v, refusing unknown fields, and turns
