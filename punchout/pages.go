@@ -322,7 +322,7 @@ func (p *Pages) AddToCart(c echo.Context) error {
 	switch c.FormValue("action") {
 	case "request-approval", "":
 	case "subscribe":
-		return p.subscribe(c, sess, offerID)
+		return p.subscribe(c, sess, conn, pc, offerID)
 	default:
 		return p.renderError(c, errs.E(errs.Invalid, "unknown action %q", c.FormValue("action")))
 	}
@@ -353,19 +353,10 @@ func (p *Pages) RemoveFromCart(c echo.Context) error {
 
 // subscribe answers the Subscribe button: the agreement of a free or BYOL
 // offer, made at once where the connection auto-approves them.
-func (p *Pages) subscribe(c echo.Context, sess *Session, offerID string) error {
-	ctx := c.Request().Context()
-	conn, err := p.Connections.Get(ctx, sess.ConnectionID)
+func (p *Pages) subscribe(c echo.Context, sess *Session, conn *Connection, pc *pageContext, offerID string) error {
+	prod, o, a, err := p.Subscriptions.AutoApprove(c.Request().Context(), sess, conn, offerID)
 	if err != nil {
-		return err
-	}
-	prod, o, a, err := p.Subscriptions.AutoApprove(ctx, sess, conn, offerID)
-	if err != nil {
-		return p.renderError(c, err)
-	}
-	_, _, pc, err := p.session(c)
-	if err != nil {
-		return p.renderError(c, err)
+		return p.renderError(c, ended(err, sess, conn, pc))
 	}
 	pc.Title = "Subscribed"
 	return p.render(c, http.StatusOK, "message", messageView{pageContext: pc, Heading: "You are subscribed to " + prod.Name,

@@ -31,6 +31,9 @@ type Subscription struct {
 	UsagePONumber  string
 	Email, Name    string
 	Via            string
+	// Session is the punchout session an auto-approval comes from; its
+	// cart must not have been returned (nil for checkout purchases).
+	Session *Session
 }
 
 // subscribe records the order and creates the agreement inside tx, and
@@ -86,6 +89,7 @@ func CheckoutEligible(p *catalog.Product, o *catalog.Offer) (bool, string) {
 // number entered at checkout.
 type Subscriptions struct {
 	DB         sessionDB
+	Sessions   *Sessions
 	Orgs       *organization.Store
 	Catalog    *catalog.Store
 	Agreements *invoicing.Agreements
@@ -97,6 +101,13 @@ type Subscriptions struct {
 func (s *Subscriptions) create(ctx context.Context, sub Subscription) (*invoicing.Agreement, error) {
 	var a *invoicing.Agreement
 	err := s.DB.Transact(ctx, func(tx *sqlx.Tx) error {
+		// A session that ended between the page's check and now (its cart
+		// returned by a checkout racing this request) subscribes nothing.
+		if sub.Session != nil {
+			if err := s.Sessions.LockOpen(ctx, tx, sub.Session.ID); err != nil {
+				return err
+			}
+		}
 		if ok, err := s.Catalog.Allowed(ctx, tx, sub.OrganizationID, sub.Product.ID); err != nil {
 			return err
 		} else if !ok {
@@ -132,7 +143,7 @@ func (s *Subscriptions) AutoApprove(ctx context.Context, sess *Session, conn *Co
 	u := sess.User()
 	a, err := s.create(ctx, Subscription{
 		OrganizationID: sess.OrganizationID, ConnectionID: conn.ID, Source: invoicing.SourceAutoApproval, Product: prod, Offer: o,
-		Email: u.Email, Name: u.DisplayName(),
+		Email: u.Email, Name: u.DisplayName(), Session: sess,
 	})
 	return prod, o, a, err
 }

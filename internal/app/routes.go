@@ -24,7 +24,7 @@ func (a *App) routes() {
 	orgs := &organization.HTTP{Store: a.Organizations}
 	cat := &catalog.HTTP{Store: a.Catalog}
 	inv := &invoicing.HTTP{POs: a.POs, Agreements: a.Agreements, Billing: a.Billing}
-	subs := &punchout.Subscriptions{DB: a.DB, Orgs: a.Organizations, Catalog: a.Catalog, Agreements: a.Agreements, Now: time.Now}
+	subs := &punchout.Subscriptions{DB: a.DB, Sessions: a.Sessions, Orgs: a.Organizations, Catalog: a.Catalog, Agreements: a.Agreements, Now: time.Now}
 	pages := &punchout.Pages{
 		DB: a.DB, Sessions: a.Sessions, Connections: a.Connections, Catalog: a.Catalog, Orgs: a.Organizations,
 		Subscriptions: subs, Keys: a.Keys, IDs: a.IDs, BaseURL: a.Config.BaseURL, Now: time.Now,
