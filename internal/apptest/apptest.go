@@ -2,7 +2,8 @@
 // tests: a real database (SQLite in a temporary directory, or a fresh
 // PostgreSQL schema), the demo data, and the real router behind an
 // httptest server. Every cXML answer read through it is validated against
-// the official DTD before the test sees it.
+// the official DTD before the test sees it, and every admin API answer
+// against api/openapi.yaml.
 package apptest
 
 import (
@@ -124,7 +125,9 @@ func (s *Server) PostCXML(t testing.TB, body []byte) ([]byte, *cxml.Document) {
 }
 
 // API calls the admin API with the test token and decodes the JSON answer
-// into out (when not nil). It returns the HTTP status.
+// into out (when not nil). It returns the HTTP status. The answer is
+// checked against api/openapi.yaml first (CheckAPIAnswer): a status,
+// content type or body the description does not give fails the test.
 func (s *Server) API(t testing.TB, method, path string, in, out any) int {
 	t.Helper()
 	return s.APIWithToken(t, "test-admin-token", method, path, in, out)
@@ -150,6 +153,9 @@ func (s *Server) APIWithToken(t testing.TB, token, method, path string, in, out 
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
+	if strings.HasPrefix(req.URL.Path, "/api/v1/") && req.URL.Path != "/api/v1/openapi.yaml" {
+		CheckAPIAnswer(t, req, resp.StatusCode, resp.Header, raw)
+	}
 	if out != nil && len(raw) > 0 {
 		require.NoError(t, json.Unmarshal(raw, out), "decode %s", raw)
 	}
