@@ -231,6 +231,11 @@ func TestUpdateConnection(t *testing.T) {
 	assert.Contains(t, e.Error.Message, "einvoice.endpoint http://invoices.example/inv is not https")
 	assert.Equal(t, http.StatusOK, s.API(t, "PATCH", "/api/v1/connections/conn_demo_coupa", map[string]any{
 		"einvoice": map[string]any{"enabled": true, "endpoint": "http://127.0.0.1:9/inv", "shared_secret": "s"}}, &c))
+	// A change that leaves e-invoicing out keeps it, secret included.
+	assert.Equal(t, http.StatusOK, s.API(t, "PATCH", "/api/v1/connections/conn_demo_coupa", map[string]any{"auto_approve_free_byol": true}, &c))
+	secret, err := s.App.Connections.EInvoiceSecret(context.Background(), "conn_demo_coupa")
+	require.NoError(t, err)
+	assert.Equal(t, "s", secret)
 	assert.Equal(t, http.StatusBadRequest, s.API(t, "PATCH", "/api/v1/connections/conn_demo_coupa", map[string]any{"allowed_form_post_hosts": []string{"demo.coupahost.com:443"}}, &e))
 	assert.Contains(t, e.Error.Message, "allowed_form_post_hosts[0]")
 	assert.Equal(t, http.StatusBadRequest, s.API(t, "PATCH", "/api/v1/connections/conn_demo_coupa", map[string]any{"buyer_credential": map[string]string{"domain": "x", "identity": "y"}}, &e),
