@@ -258,7 +258,9 @@ func (d *Deliverer) DeliverOne(ctx context.Context) (bool, error) {
 		status, detail = 200, "delivered before a restart; the buyer reports it already has it ("+detail+")"
 	}
 	now = d.Now().UTC()
-	err = d.DB.Transact(context.WithoutCancel(ctx), func(tx *sqlx.Tx) error {
+	// The outcome is recorded even when ctx ends meanwhile.
+	ctx = context.WithoutCancel(ctx)
+	err = d.DB.Transact(ctx, func(tx *sqlx.Tx) error {
 		switch {
 		case status >= 200 && status < 300:
 			note := ""

@@ -285,7 +285,9 @@ func (e *Endpoint) answer(res *Result, in []byte, status cxml.Status, body cxml.
 // conn is nil for a refusal before authentication.
 func (e *Endpoint) finish(ctx context.Context, res *Result, in []byte, status cxml.Status, start time.Time, requestID string, conn *Connection) {
 	p := e.answer(res, in, status, nil, start, requestID, conn)
-	err := e.db.Transact(context.WithoutCancel(ctx), func(tx *sqlx.Tx) error { return exchange.Insert(ctx, tx, p) })
+	// Logged even when the request was cancelled: every answer is.
+	wctx := context.WithoutCancel(ctx)
+	err := e.db.Transact(wctx, func(tx *sqlx.Tx) error { return exchange.Insert(wctx, tx, p) })
 	if err != nil && db.IsUniqueViolation(err) && conn != nil {
 		if stored, ok, lerr := exchange.Lookup(ctx, e.db.R, conn.ID, res.PayloadID); lerr == nil && ok {
 			e.replay(ctx, res, in, stored, start, requestID, conn)
@@ -308,7 +310,8 @@ func (e *Endpoint) replay(ctx context.Context, res *Result, in []byte, stored *e
 		Out: res.Body, OutType: stored.DocType, OutPayload: stored.PayloadID, Status: stored.StatusCode,
 		Took: e.now().Sub(start), ConnectionID: conn.ID, OrganizationID: conn.OrganizationID, ReplayOf: stored.InID,
 	})
-	if err := e.db.Transact(context.WithoutCancel(ctx), func(tx *sqlx.Tx) error { return exchange.Insert(ctx, tx, p) }); err != nil {
+	wctx := context.WithoutCancel(ctx)
+	if err := e.db.Transact(wctx, func(tx *sqlx.Tx) error { return exchange.Insert(wctx, tx, p) }); err != nil {
 		e.log.ErrorContext(ctx, "exchange log write failed", "request_id", requestID, "payload_id", web.Cut(res.PayloadID, 128), "err", err)
 	}
 }

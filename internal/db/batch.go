@@ -78,7 +78,6 @@ func (d *DB) TransactHeld(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := t.tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	d.wrote()
 	return nil
 }
 

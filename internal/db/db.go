@@ -7,10 +7,9 @@
 // its held inserts (one statement of WITH queries on PostgreSQL).
 //
 // SQLite writes go through one writer connection in immediate
-// transactions (WAL, busy timeout); reads use a pool of read-only
-// connections; a background checkpointer moves committed pages from the
-// WAL into the database file, so that no request's commit does it. On
-// PostgreSQL both are the same pool.
+// transactions (WAL, busy timeout, SQLite's own automatic checkpoints);
+// reads use a pool of read-only connections. On PostgreSQL both are the
+// same pool.
 package db
 
 import (
@@ -18,10 +17,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -47,8 +42,6 @@ type DB struct {
 	R *sqlx.DB
 	// W serves writes; on SQLite it has exactly one connection.
 	W *sqlx.DB
-
-	ckpt *checkpointer // SQLite only
 }
 
 // Open opens the database named by dsn — "sqlite:PATH" (or a bare path)
@@ -72,47 +65,6 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return d, nil
 }
 
-func openSQLite(ctx context.Context, path string) (*DB, error) {
-	if path == "" {
-		return nil, errors.New("sqlite: empty database path")
-	}
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("sqlite: %w", err)
-		}
-	}
-	// _mutex=no: database/sql never uses one connection from two
-	// goroutines at once, so SQLite's per-connection mutexes only cost.
-	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_journal_mode=WAL&_busy_timeout=" + strconv.FormatInt(busyTimeout.Milliseconds(), 10) + "&_foreign_keys=1&_synchronous=NORMAL&_stmt_cache_size=128&_mutex=no"
-	// The writer's page cache is kept small: a commit after a B-tree page
-	// split walks all of it (the split renumbers a page through the
-	// lock-byte page's number, far above the last page, and the commit
-	// then drops every cached page above the database's end by scanning
-	// the whole cache), which with 32 MiB cost 5% of an order. Pages
-	// it no longer holds come from the OS's cache. Readers start every
-	// read transaction after a write with an empty cache anyway.
-	w, err := openOneConn(ctx, base+"&_cache_size=-2000&_txlock=immediate&"+noAutoCheckpoint)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite %s: %w", path, err)
-	}
-
-	r, err := sqlx.Open(sqliteDriver, base+"&_cache_size=-8000&_query_only=1")
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
-	r.SetMaxOpenConns(8)
-	r.SetMaxIdleConns(8)
-	c, err := startCheckpointer(ctx, base, w, checkpointEvery)
-	if err != nil {
-		w.Close()
-		r.Close()
-		return nil, fmt.Errorf("sqlite %s: %w", path, err)
-	}
-	return &DB{Engine: SQLite, R: r, W: w, ckpt: c}, nil
-}
-
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	p, err := sqlx.Open("pgx", dsn)
 	if err != nil {
@@ -132,11 +84,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 
 // Close closes the connections.
 func (d *DB) Close() error {
-	var err error
-	if d.ckpt != nil {
-		err = d.ckpt.close()
-	}
-	err = errors.Join(err, d.W.Close())
+	err := d.W.Close()
 	if d.R != d.W {
 		err = errors.Join(err, d.R.Close())
 	}
@@ -164,15 +112,7 @@ func (d *DB) Transact(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	d.wrote()
 	return nil
-}
-
-// wrote tells the checkpointer, on SQLite, that a commit added to the WAL.
-func (d *DB) wrote() {
-	if d.ckpt != nil {
-		d.ckpt.dirty.Store(true)
-	}
 }
 
 // Rebind turns ? placeholders into the engine's own.

@@ -186,7 +186,9 @@ func (s *Sender) SendOne(ctx context.Context) (bool, error) {
 	}
 	sendErr := s.deliver(&m)
 	now = s.Now().UTC()
-	err = s.DB.Transact(context.WithoutCancel(ctx), func(tx *sqlx.Tx) error {
+	// The outcome is recorded even when ctx ends meanwhile.
+	ctx = context.WithoutCancel(ctx)
+	err = s.DB.Transact(ctx, func(tx *sqlx.Tx) error {
 		if sendErr == nil {
 			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox_mail SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = '' WHERE id = ?`), now, m.ID)
 			return err
