@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,69 +18,94 @@ import (
 	"github.com/cxmlgate/punchout/internal/web"
 )
 
-// Request is an authenticated inbound request, handed to the handler of its
-// type inside the write transaction that also logs it.
+// Request is an authenticated, parsed inbound request, handed to the
+// method of its type (see Endpoint.handle).
 type Request struct {
 	Doc       *cxml.Document
 	Conn      *Connection
 	Now       time.Time
 	RequestID string
-	// Tx holds back the inserts nobody reads an answer from, and sends
-	// them with the exchange log's at commit (see db.Tx).
-	Tx *db.Tx
-	// Prepared is what the type's Preparer found, if it has one.
-	Prepared any
+
+	// What Commit needs to answer and log the request.
+	e   *Endpoint
+	res *Result
+	in  []byte
 }
 
-// Preparer does the read-only part of a request's work before the write
-// transaction begins (r.Tx is nil): on SQLite every write transaction
-// runs on the one writer connection, so reads done there hold everyone
-// else up. What it returns is handed to the handler as r.Prepared; an
-// error refuses the request.
-type Preparer func(ctx context.Context, r *Request) (any, error)
+// Answer is a successful answer: the body of the response (nil for a bare
+// Status) and its Status.
+type Answer struct {
+	Body   cxml.ResponseBody
+	Status cxml.Status
+}
 
-// RequestHandler answers one request type. It returns the body of a
-// successful answer (nil for a bare status) and its status, or an error;
-// on error every write it made through r.Tx is rolled back.
-type RequestHandler func(ctx context.Context, r *Request) (cxml.ResponseBody, cxml.Status, error)
+// Commit ends every request the gateway answers with success: in one
+// write transaction it runs write, logs the exchange with the answer write
+// returns, and commits. An error of write, or of the log, rolls back
+// everything, and Serve answers with the error's status instead. A
+// concurrent duplicate of the request (its payloadID, from the same
+// connection, answered first) fails the log's unique index, and Serve
+// answers with the stored answer.
+func (r *Request) Commit(ctx context.Context, write func(tx *sqlx.Tx) (Answer, error)) error {
+	return r.e.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		a, err := write(tx)
+		if err != nil {
+			return err
+		}
+		return exchange.Insert(ctx, tx, r.e.answer(r.res, r.in, a.Status, a.Body, r.Now, r.RequestID, r.Conn))
+	})
+}
 
 // Endpoint is the /cxml endpoint without its HTTP framing: it takes a
 // body and always returns a cXML document carrying a Status.
 type Endpoint struct {
-	db       *db.DB
-	conns    *Connections
-	ids      *cxml.PayloadIDs
-	limits   cxml.Limits
-	url      string
-	log      *slog.Logger
-	now      func() time.Time
-	handlers map[string]RequestHandler
-	prepare  map[string]Preparer
+	db     *db.DB
+	conns  *Connections
+	ids    *cxml.PayloadIDs
+	limits cxml.Limits
+	url    string
+	log    *slog.Logger
+	now    func() time.Time
+
+	// Setup and Orders answer PunchOutSetupRequest and OrderRequest; a
+	// nil one is not implemented.
+	Setup  *Setup
+	Orders *Orders
 }
 
-// NewEndpoint returns an Endpoint that answers ProfileRequest; other
-// request types are added with Handle. url is the public URL of /cxml,
+// NewEndpoint returns an Endpoint that answers ProfileRequest, and the
+// request types whose field is set. url is the public URL of /cxml,
 // listed in the profile.
 func NewEndpoint(d *db.DB, conns *Connections, ids *cxml.PayloadIDs, limits cxml.Limits, url string, log *slog.Logger) *Endpoint {
-	e := &Endpoint{db: d, conns: conns, ids: ids, limits: limits, url: url, log: log, now: time.Now,
-		handlers: map[string]RequestHandler{}, prepare: map[string]Preparer{}}
-	e.Handle("ProfileRequest", e.profile)
-	return e
+	return &Endpoint{db: d, conns: conns, ids: ids, limits: limits, url: url, log: log, now: time.Now}
 }
 
-// Handle registers the handler of a request type.
-func (e *Endpoint) Handle(requestName string, h RequestHandler) { e.handlers[requestName] = h }
-
-// Prepare registers the read-only first step of a request type.
-func (e *Endpoint) Prepare(requestName string, p Preparer) { e.prepare[requestName] = p }
-
-// Supported lists the request types the endpoint answers, sorted.
-func (e *Endpoint) Supported() []string {
-	out := make([]string, 0, len(e.handlers))
-	for n := range e.handlers {
-		out = append(out, n)
+// handle answers a request by the method of its type. Each reads what it
+// needs to validate the request, then writes everything in one
+// r.Commit, or returns the error that refuses it.
+func (e *Endpoint) handle(ctx context.Context, r *Request) error {
+	switch body := r.Doc.Request.Body.(type) {
+	case *cxml.ProfileRequest:
+		return e.profile(ctx, r)
+	case *cxml.PunchOutSetupRequest:
+		return e.Setup.Handle(ctx, r, body)
+	case *cxml.OrderRequest:
+		return e.Orders.Handle(ctx, r, body)
 	}
-	sort.Strings(out)
+	return errs.E(errs.Internal, "no method answers %s", r.Doc.Request.Body.ElementName())
+}
+
+// Supported lists the request types the endpoint answers, sorted: those
+// handle has a method for.
+func (e *Endpoint) Supported() []string {
+	out := make([]string, 0, 3)
+	if e.Orders != nil {
+		out = append(out, "OrderRequest")
+	}
+	out = append(out, "ProfileRequest")
+	if e.Setup != nil {
+		out = append(out, "PunchOutSetupRequest")
+	}
 	return out
 }
 
@@ -88,7 +113,7 @@ func (e *Endpoint) Supported() []string {
 // gateway answers, or "other". Labels never come from a document, so a
 // stranger cannot create metric series.
 func (e *Endpoint) kindLabel(kind string) string {
-	if _, ok := e.handlers[kind]; ok {
+	if slices.Contains(e.Supported(), kind) {
 		return kind
 	}
 	return "other"
@@ -167,38 +192,19 @@ func (e *Endpoint) Serve(ctx context.Context, body []byte, readErr error, reques
 	res.DocType = doc.Kind()
 
 	name := doc.Request.Body.ElementName()
-	h, ok := e.handlers[name]
-	if !ok {
+	if !slices.Contains(e.Supported(), name) {
 		e.finish(ctx, res, env.Text, cxml.NewStatus(cxml.StatusNotImplemented, fmt.Sprintf(
 			"%s is not implemented by this gateway; it accepts %s", name, strings.Join(e.Supported(), ", "))), start, requestID, conn)
 		return res
 	}
 
-	req := &Request{Doc: doc, Conn: conn, Now: start, RequestID: requestID}
-	if p, ok := e.prepare[name]; ok {
-		prepared, err := p(ctx, req)
-		if err != nil {
-			e.finish(ctx, res, env.Text, e.statusFor(err, doc.PayloadID, requestID, res), start, requestID, conn)
-			return res
-		}
-		req.Prepared = prepared
-	}
-	// The handler's work and the log of the exchange commit together, so a
-	// concurrent duplicate either finds the stored answer or loses the race
-	// on the log's unique index and rolls back everything it did.
-	var answered *exchange.Pair
-	err = e.db.TransactHeld(ctx, func(tx *db.Tx) error {
-		req.Tx = tx
-		body2, status, err := h(ctx, req)
-		if err != nil {
-			return err
-		}
-		answered = e.answer(res, env.Text, status, body2, start, requestID, conn)
-		return exchange.Insert(ctx, tx, answered)
-	})
+	req := &Request{Doc: doc, Conn: conn, Now: start, RequestID: requestID, e: e, res: res, in: env.Text}
+	err = e.handle(ctx, req)
 	switch {
+	case err == nil && res.Body != nil:
+		return res // answered, and logged in the request's transaction
 	case err == nil:
-		return res
+		err = errs.E(errs.Internal, "%s was answered without Commit", name)
 	case db.IsUniqueViolation(err):
 		if stored, ok, lerr := exchange.Lookup(ctx, e.db.R, conn.ID, doc.PayloadID); lerr == nil && ok {
 			e.replay(ctx, res, env.Text, stored, start, requestID, conn)
@@ -317,11 +323,13 @@ func (e *Endpoint) replay(ctx context.Context, res *Result, in []byte, stored *e
 }
 
 // profile answers a ProfileRequest with the request types this gateway
-// accepts, all at /cxml.
-func (e *Endpoint) profile(_ context.Context, r *Request) (cxml.ResponseBody, cxml.Status, error) {
+// accepts, all at /cxml. It writes nothing but the log.
+func (e *Endpoint) profile(ctx context.Context, r *Request) error {
 	p := &cxml.ProfileResponse{EffectiveDate: r.Now.UTC().Truncate(time.Second)}
 	for _, name := range e.Supported() {
 		p.Transactions = append(p.Transactions, cxml.Transaction{RequestName: name, URL: e.url})
 	}
-	return p, cxml.NewStatus(cxml.StatusOK, ""), nil
+	return r.Commit(ctx, func(*sqlx.Tx) (Answer, error) {
+		return Answer{Body: p, Status: cxml.NewStatus(cxml.StatusOK, "")}, nil
+	})
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
-	"github.com/cxmlgate/punchout/internal/id"
 	"github.com/cxmlgate/punchout/internal/mail"
 	"github.com/cxmlgate/punchout/internal/secret"
 	"github.com/cxmlgate/punchout/invoicing"
@@ -40,71 +39,22 @@ type acceptedLine struct {
 	session *lineSession
 }
 
-// preparedOrder is what Prepare found, before the write transaction.
-type preparedOrder struct {
-	orderID string
-	// seen says a new order with this orderID exists already: a resend.
-	seen  bool
-	lines []acceptedLine
-	// For a new order: its record and the rows its lines will write,
-	// built here so that the write transaction only writes them.
-	order  *invoicing.Order
-	writes *orderWrites
-}
-
-// Prepare checks the order's header and validates every line with reads
-// only, outside the write transaction. A resend of a known new order is
-// answered as before even if its offers have since expired: a new order
-// whose lines are refused is looked up, and only then, so an order that
-// passes costs no lookup here (the write finds a resend by the orders'
-// unique index).
-func (o *Orders) Prepare(ctx context.Context, r *Request) (any, error) {
-	req := r.Doc.Request.Body.(*cxml.OrderRequest)
+// Handle answers an OrderRequest. It checks the order's header and
+// validates every line with reads only; then, in the request's
+// transaction, it records the order and creates, changes or cancels its
+// agreements.
+func (o *Orders) Handle(ctx context.Context, r *Request, req *cxml.OrderRequest) error {
 	orderID, err := validateOrderHeader(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	p := &preparedOrder{orderID: orderID}
 	switch req.Type {
 	case cxml.OrderNew:
-		if p.lines, err = o.validateLines(ctx, o.DB.R, r, req, orderID); err != nil {
-			seen, serr := invoicing.OrderSeen(ctx, o.DB.R, r.Conn.ID, orderID)
-			if serr != nil {
-				return nil, serr
-			}
-			if !seen {
-				return nil, err
-			}
-			p.seen, p.lines = true, nil
-			return p, nil
-		}
-		p.order = o.order(r, req, orderID, nil)
-		p.order.ID = id.New("ord")
-		p.writes = o.build(r, req, orderID, p.order.ID, p.lines)
-		return p, nil
-	case cxml.OrderUpdate:
-	case cxml.OrderDelete:
-		return p, nil
-	default:
-		return nil, errs.E(errs.Invalid, `order type %q is not one of "new", "update" or "delete"`, req.Type)
+		return o.handleNew(ctx, r, req, orderID)
+	case cxml.OrderUpdate, cxml.OrderDelete:
+		return o.handleRevision(ctx, r, req, orderID)
 	}
-	if p.lines, err = o.validateLines(ctx, o.DB.R, r, req, orderID); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// Handle is the RequestHandler of OrderRequest; Prepare ran before it.
-func (o *Orders) Handle(ctx context.Context, r *Request) (cxml.ResponseBody, cxml.Status, error) {
-	req := r.Doc.Request.Body.(*cxml.OrderRequest)
-	p, ok := r.Prepared.(*preparedOrder)
-	if !ok {
-		return nil, cxml.Status{}, errs.E(errs.Internal, "order intake: not prepared")
-	}
-	if req.Type == cxml.OrderNew {
-		return o.handleNew(ctx, r, req, p)
-	}
-	return o.handleRevision(ctx, r, req, p)
+	return errs.E(errs.Invalid, `order type %q is not one of "new", "update" or "delete"`, req.Type)
 }
 
 // order is the record of an OrderRequest document; revises names the
@@ -118,8 +68,8 @@ func (o *Orders) order(r *Request, req *cxml.OrderRequest, orderID string, revis
 }
 
 // recheck verifies, inside the write transaction, that no offer was
-// revised or expired since Prepare validated the lines: one query.
-func (o *Orders) recheck(ctx context.Context, r *Request, lines []acceptedLine) error {
+// revised or expired since the lines were validated: one query.
+func (o *Orders) recheck(ctx context.Context, tx *sqlx.Tx, r *Request, lines []acceptedLine) error {
 	if len(lines) == 0 {
 		return nil
 	}
@@ -136,7 +86,7 @@ func (o *Orders) recheck(ctx context.Context, r *Request, lines []acceptedLine) 
 		Revision  int        `db:"revision"`
 		ExpiresAt *time.Time `db:"expires_at"`
 	}
-	if err := sqlx.SelectContext(ctx, r.Tx, &rows, r.Tx.Rebind(q), args...); err != nil {
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
 		return err
 	}
 	for _, l := range lines {
@@ -166,27 +116,41 @@ func validateOrderHeader(req *cxml.OrderRequest) (string, error) {
 	return orderID, nil
 }
 
-func (o *Orders) handleNew(ctx context.Context, r *Request, req *cxml.OrderRequest, p *preparedOrder) (cxml.ResponseBody, cxml.Status, error) {
-	orderID, lines := p.orderID, p.lines
-	received := cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s was received before; its agreements exist and nothing new was created", orderID))
-	if p.seen {
-		return nil, received, nil
-	}
-	inserted, err := invoicing.RecordOrder(ctx, r.Tx, p.order)
+// handleNew creates one agreement per line of a new order. A resend of a
+// known order is answered as before, even if its offers have since
+// expired: the orderID is looked up when the lines are refused, and in
+// the transaction the orders' unique index finds a resend that passes.
+func (o *Orders) handleNew(ctx context.Context, r *Request, req *cxml.OrderRequest, orderID string) error {
+	received := Answer{Status: cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s was received before; its agreements exist and nothing new was created", orderID))}
+	lines, err := o.validateLines(ctx, r, req, orderID)
 	if err != nil {
-		return nil, cxml.Status{}, err
+		seen, serr := invoicing.OrderSeen(ctx, o.DB.R, r.Conn.ID, orderID)
+		if serr != nil {
+			return serr
+		}
+		if !seen {
+			return err
+		}
+		return r.Commit(ctx, func(*sqlx.Tx) (Answer, error) { return received, nil })
 	}
-	if !inserted {
-		return nil, received, nil
-	}
-	if err := o.recheck(ctx, r, lines); err != nil {
-		return nil, cxml.Status{}, err
-	}
-	n, err := o.write(ctx, r, p.writes)
-	if err != nil {
-		return nil, cxml.Status{}, err
-	}
-	return nil, cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s accepted: %d agreement%s created", orderID, n, pluralS(n))), nil
+	return r.Commit(ctx, func(tx *sqlx.Tx) (Answer, error) {
+		order := o.order(r, req, orderID, nil)
+		inserted, err := invoicing.RecordOrder(ctx, tx, order)
+		if err != nil {
+			return Answer{}, err
+		}
+		if !inserted {
+			return received, nil
+		}
+		if err := o.recheck(ctx, tx, r, lines); err != nil {
+			return Answer{}, err
+		}
+		n, err := o.createAgreements(ctx, tx, r, req, orderID, order.ID, lines)
+		if err != nil {
+			return Answer{}, err
+		}
+		return Answer{Status: cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s accepted: %d agreement%s created", orderID, n, pluralS(n)))}, nil
+	})
 }
 
 func pluralS(n int) string {
@@ -198,91 +162,98 @@ func pluralS(n int) string {
 
 // handleRevision applies an update (the order's new set of lines) or a
 // delete (cancel everything) to the agreements of an earlier order. Its
-// DocumentReference must name the latest document of that order.
-func (o *Orders) handleRevision(ctx context.Context, r *Request, req *cxml.OrderRequest, p *preparedOrder) (cxml.ResponseBody, cxml.Status, error) {
-	orderID := p.orderID
+// DocumentReference must name the latest document of that order, which is
+// read inside the transaction, so two revisions apply one after the other.
+func (o *Orders) handleRevision(ctx context.Context, r *Request, req *cxml.OrderRequest, orderID string) error {
+	var lines []acceptedLine
+	if req.Type == cxml.OrderUpdate {
+		var err error
+		if lines, err = o.validateLines(ctx, r, req, orderID); err != nil {
+			return err
+		}
+	}
 	if req.DocumentReference == "" {
-		return nil, cxml.Status{}, errs.E(errs.Invalid, "an order of type %q needs a DocumentReference naming the payloadID of the order it revises", req.Type)
+		return errs.E(errs.Invalid, "an order of type %q needs a DocumentReference naming the payloadID of the order it revises", req.Type)
 	}
-	history, err := invoicing.OrderHistory(ctx, r.Tx, r.Conn.ID, orderID)
-	if err != nil {
-		return nil, cxml.Status{}, err
-	}
-	if len(history) == 0 {
-		return nil, cxml.Status{}, errs.E(errs.Expired, "order %s is not known to this gateway, so it cannot be %sd; send it as a new order", orderID, req.Type)
-	}
-	latest := history[len(history)-1]
-	if latest.Type == cxml.OrderDelete {
-		return nil, cxml.Status{}, errs.E(errs.Expired, "order %s was deleted; its agreements are cancelled and cannot change", orderID)
-	}
-	if req.DocumentReference != latest.PayloadID {
-		// A resend of a revision already applied refers to the document
-		// before it: answer as before, change nothing.
-		for _, h := range history {
-			if h.Type == req.Type && h.Revises != nil && refPayload(history, *h.Revises) == req.DocumentReference {
-				return nil, cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("this %s of order %s was received before; nothing changed", req.Type, orderID)), nil
-			}
+	return r.Commit(ctx, func(tx *sqlx.Tx) (Answer, error) {
+		history, err := invoicing.OrderHistory(ctx, tx, r.Conn.ID, orderID)
+		if err != nil {
+			return Answer{}, err
 		}
-		return nil, cxml.Status{}, errs.E(errs.Expired, "the DocumentReference %q is not the latest document of order %s (that is %q); revise the latest version of the order",
-			truncate(req.DocumentReference, 100), orderID, latest.PayloadID)
-	}
-	lines := p.lines
-	if err := o.recheck(ctx, r, lines); err != nil {
-		return nil, cxml.Status{}, err
-	}
-	order := o.order(r, req, orderID, &latest.ID)
-	if _, err := invoicing.RecordOrder(ctx, r.Tx, order); err != nil {
-		return nil, cxml.Status{}, err
-	}
-	ref := order.ID
-	current, err := o.activeAgreements(ctx, r.Tx, r.Conn.OrganizationID, history)
-	if err != nil {
-		return nil, cxml.Status{}, err
-	}
-	if req.Type == cxml.OrderDelete {
+		if len(history) == 0 {
+			return Answer{}, errs.E(errs.Expired, "order %s is not known to this gateway, so it cannot be %sd; send it as a new order", orderID, req.Type)
+		}
+		latest := history[len(history)-1]
+		if latest.Type == cxml.OrderDelete {
+			return Answer{}, errs.E(errs.Expired, "order %s was deleted; its agreements are cancelled and cannot change", orderID)
+		}
+		if req.DocumentReference != latest.PayloadID {
+			// A resend of a revision already applied refers to the document
+			// before it: answer as before, change nothing.
+			for _, h := range history {
+				if h.Type == req.Type && h.Revises != nil && refPayload(history, *h.Revises) == req.DocumentReference {
+					return Answer{Status: cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("this %s of order %s was received before; nothing changed", req.Type, orderID))}, nil
+				}
+			}
+			return Answer{}, errs.E(errs.Expired, "the DocumentReference %q is not the latest document of order %s (that is %q); revise the latest version of the order",
+				truncate(req.DocumentReference, 100), orderID, latest.PayloadID)
+		}
+		if err := o.recheck(ctx, tx, r, lines); err != nil {
+			return Answer{}, err
+		}
+		order := o.order(r, req, orderID, &latest.ID)
+		if _, err := invoicing.RecordOrder(ctx, tx, order); err != nil {
+			return Answer{}, err
+		}
+		current, err := o.activeAgreements(ctx, tx, r.Conn.OrganizationID, history)
+		if err != nil {
+			return Answer{}, err
+		}
+		if req.Type == cxml.OrderDelete {
+			for _, a := range current {
+				if err := o.Agreements.Cancel(ctx, tx, a.ID, r.Now); err != nil {
+					return Answer{}, err
+				}
+			}
+			return Answer{Status: cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s deleted: %d agreement%s cancelled", orderID, len(current), pluralS(len(current))))}, nil
+		}
+		// Update: lines are matched by line number; an unchanged line keeps
+		// its agreement, a changed one is replaced, a missing one cancelled.
+		byLine := map[int]invoicing.Agreement{}
 		for _, a := range current {
-			if err := o.Agreements.Cancel(ctx, r.Tx, a.ID, r.Now); err != nil {
-				return nil, cxml.Status{}, err
+			byLine[a.LineNumber] = a
+		}
+		var added []acceptedLine
+		kept, cancelled := 0, 0
+		seen := map[int]bool{}
+		for _, l := range lines {
+			seen[l.number] = true
+			if a, ok := byLine[l.number]; ok && a.OfferID == l.offer.ID && a.OfferRevision == l.offer.Revision {
+				kept++
+				continue
+			} else if ok {
+				if err := o.Agreements.Cancel(ctx, tx, a.ID, r.Now); err != nil {
+					return Answer{}, err
+				}
+				cancelled++
+			}
+			added = append(added, l)
+		}
+		for n, a := range byLine {
+			if !seen[n] {
+				if err := o.Agreements.Cancel(ctx, tx, a.ID, r.Now); err != nil {
+					return Answer{}, err
+				}
+				cancelled++
 			}
 		}
-		return nil, cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s deleted: %d agreement%s cancelled", orderID, len(current), pluralS(len(current)))), nil
-	}
-	// Update: lines are matched by line number; an unchanged line keeps
-	// its agreement, a changed one is replaced, a missing one cancelled.
-	byLine := map[int]invoicing.Agreement{}
-	for _, a := range current {
-		byLine[a.LineNumber] = a
-	}
-	var added []acceptedLine
-	kept, cancelled := 0, 0
-	seen := map[int]bool{}
-	for _, l := range lines {
-		seen[l.number] = true
-		if a, ok := byLine[l.number]; ok && a.OfferID == l.offer.ID && a.OfferRevision == l.offer.Revision {
-			kept++
-			continue
-		} else if ok {
-			if err := o.Agreements.Cancel(ctx, r.Tx, a.ID, r.Now); err != nil {
-				return nil, cxml.Status{}, err
-			}
-			cancelled++
+		created, err := o.createAgreements(ctx, tx, r, req, orderID, order.ID, added)
+		if err != nil {
+			return Answer{}, err
 		}
-		added = append(added, l)
-	}
-	for n, a := range byLine {
-		if !seen[n] {
-			if err := o.Agreements.Cancel(ctx, r.Tx, a.ID, r.Now); err != nil {
-				return nil, cxml.Status{}, err
-			}
-			cancelled++
-		}
-	}
-	created, err := o.createAgreements(ctx, r, req, orderID, ref, added)
-	if err != nil {
-		return nil, cxml.Status{}, err
-	}
-	return nil, cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s updated: %d agreement%s kept, %d created, %d cancelled",
-		orderID, kept, pluralS(kept), created, cancelled)), nil
+		return Answer{Status: cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s updated: %d agreement%s kept, %d created, %d cancelled",
+			orderID, kept, pluralS(kept), created, cancelled))}, nil
+	})
 }
 
 func refPayload(history []invoicing.Order, orderRef string) string {
@@ -309,7 +280,8 @@ func (o *Orders) activeAgreements(ctx context.Context, tx sqlx.ExtContext, orgID
 }
 
 // validateLines checks every line; the first refusal refuses the order.
-func (o *Orders) validateLines(ctx context.Context, q sqlx.ExtContext, r *Request, req *cxml.OrderRequest, orderID string) ([]acceptedLine, error) {
+func (o *Orders) validateLines(ctx context.Context, r *Request, req *cxml.OrderRequest, orderID string) ([]acceptedLine, error) {
+	q := o.DB.R
 	// Look everything up at once: the lines of one order share a session
 	// and name a handful of offers. Each quote is decoded (and its
 	// signature checked) once.
@@ -424,24 +396,12 @@ func (o *Orders) validateLine(lookup *lineLookup, r *Request, it cxml.ItemOut, q
 	return acceptedLine{number: n, product: p, offer: offer, session: sess}, nil
 }
 
-// orderWrites is what accepted order lines write: their agreements with
-// charges and PO line items, and one email per subscribing user.
-type orderWrites struct {
-	agreements *invoicing.BuiltAgreements
-	mails      []*mail.Message
-}
-
-// createAgreements creates one agreement per line and queues one email
-// per subscribing user, naming all of that user's new agreements.
-func (o *Orders) createAgreements(ctx context.Context, r *Request, req *cxml.OrderRequest, orderID, ref string, lines []acceptedLine) (int, error) {
-	return o.write(ctx, r, o.build(r, req, orderID, ref, lines))
-}
-
-// build makes the rows and the mail of createAgreements, without touching
-// the database.
-func (o *Orders) build(r *Request, req *cxml.OrderRequest, orderID, ref string, lines []acceptedLine) *orderWrites {
+// createAgreements creates one agreement per line inside tx and queues
+// one email per subscribing user, naming all of that user's new
+// agreements. It returns how many agreements it created.
+func (o *Orders) createAgreements(ctx context.Context, tx *sqlx.Tx, r *Request, req *cxml.OrderRequest, orderID, ref string, lines []acceptedLine) (int, error) {
 	if len(lines) == 0 {
-		return &orderWrites{}
+		return 0, nil
 	}
 	usagePO := strings.TrimSpace(cxml.ExtrinsicValue(req.Extrinsics, "UsagePONumber"))
 	contactEmail, contactName := "", ""
@@ -464,8 +424,10 @@ func (o *Orders) build(r *Request, req *cxml.OrderRequest, orderID, ref string, 
 			SubscriberEmail: email, SubscriberName: name,
 		})
 	}
-	w := &orderWrites{agreements: o.Agreements.Build(ins)}
-	as := w.agreements.Agreements
+	as, err := o.Agreements.CreateMany(ctx, tx, ins)
+	if err != nil {
+		return 0, err
+	}
 	type subscriber struct{ email, name string }
 	var who []subscriber
 	mails := map[subscriber][]int{}
@@ -485,25 +447,8 @@ func (o *Orders) build(r *Request, req *cxml.OrderRequest, orderID, ref string, 
 			items = append(items, AgreementMailItem{Product: lines[i].product, Offer: lines[i].offer, Agreement: as[i]})
 		}
 		// An address that is not one gets no mail; the agreements stand.
-		if m, err := mail.New(r.Conn.OrganizationID, k.email, AgreementsMailSubject(items),
-			AgreementsMailBody(k.name, items, r.Conn.SystemName()), r.Now); err == nil {
-			w.mails = append(w.mails, m)
-		}
-	}
-	return w
-}
-
-// write stores what build made, inside the request's transaction.
-func (o *Orders) write(ctx context.Context, r *Request, w *orderWrites) (int, error) {
-	if w.agreements == nil {
-		return 0, nil
-	}
-	as, err := o.Agreements.Write(ctx, r.Tx, w.agreements)
-	if err != nil {
-		return 0, err
-	}
-	for _, m := range w.mails {
-		if err := mail.Insert(ctx, r.Tx, m); err != nil {
+		if _, err := mail.Enqueue(ctx, tx, r.Conn.OrganizationID, k.email, AgreementsMailSubject(items),
+			AgreementsMailBody(k.name, items, r.Conn.SystemName()), r.Now); err != nil && !errs.Is(err, errs.Invalid) {
 			return 0, err
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/errs"
@@ -20,49 +22,60 @@ type Setup struct {
 	BaseURL  string
 }
 
-// Handle is the RequestHandler of PunchOutSetupRequest.
-func (s *Setup) Handle(ctx context.Context, r *Request) (cxml.ResponseBody, cxml.Status, error) {
-	req := r.Doc.Request.Body.(*cxml.PunchOutSetupRequest)
+// Handle answers a PunchOutSetupRequest. It checks the request and, for
+// an edit or inspect, the cart lines it brings back, then stores the
+// session and its cart in the request's transaction.
+func (s *Setup) Handle(ctx context.Context, r *Request, req *cxml.PunchOutSetupRequest) error {
 	op := strings.ToLower(req.Operation)
 	switch op {
 	case OpCreate, OpEdit, OpInspect:
 	case "source":
-		return nil, cxml.Status{}, errs.E(errs.Unsupported, `operation "source" (sourcing RFQs) is not implemented by this gateway; use operation "create"`)
+		return errs.E(errs.Unsupported, `operation "source" (sourcing RFQs) is not implemented by this gateway; use operation "create"`)
 	case "":
-		return nil, cxml.Status{}, errs.E(errs.Invalid, `the PunchOutSetupRequest has no operation; use "create", "edit" or "inspect"`)
+		return errs.E(errs.Invalid, `the PunchOutSetupRequest has no operation; use "create", "edit" or "inspect"`)
 	default:
-		return nil, cxml.Status{}, errs.E(errs.Invalid, `operation %q is not a punchout operation; use "create", "edit" or "inspect"`, req.Operation)
+		return errs.E(errs.Invalid, `operation %q is not a punchout operation; use "create", "edit" or "inspect"`, req.Operation)
 	}
 	if req.BuyerCookie == "" {
-		return nil, cxml.Status{}, errs.E(errs.Invalid, "the PunchOutSetupRequest has no BuyerCookie; it is needed to return the cart to the right requisition")
+		return errs.E(errs.Invalid, "the PunchOutSetupRequest has no BuyerCookie; it is needed to return the cart to the right requisition")
 	}
 	formPost := strings.TrimSpace(req.BrowserFormPostURL)
 	if formPost == "" {
-		return nil, cxml.Status{}, errs.E(errs.Invalid, "the PunchOutSetupRequest has no BrowserFormPost URL, so the cart could not be returned; configure the punchout site to send one")
+		return errs.E(errs.Invalid, "the PunchOutSetupRequest has no BrowserFormPost URL, so the cart could not be returned; configure the punchout site to send one")
 	}
 	// The same check as at checkout: a forged setup request cannot open a
 	// session whose cart would go anywhere else.
 	if err := r.Conn.CheckFormPost(formPost); err != nil {
-		return nil, cxml.Status{}, err
+		return err
 	}
 	if len(req.BuyerCookie) > 2000 {
-		return nil, cxml.Status{}, errs.E(errs.Invalid, "the BuyerCookie is longer than 2000 characters")
+		return errs.E(errs.Invalid, "the BuyerCookie is longer than 2000 characters")
 	}
-
-	sess := &Session{
-		ConnectionID: r.Conn.ID, OrganizationID: r.Conn.OrganizationID, Operation: op,
-		BuyerCookie: req.BuyerCookie, BrowserFormPostURL: formPost, SetupPayloadID: r.Doc.PayloadID,
-	}
-	token, err := s.Sessions.Create(ctx, r.Tx, sess, userOf(req), r.Now)
-	if err != nil {
-		return nil, cxml.Status{}, err
-	}
+	var cart []CartItem
 	if op == OpEdit || op == OpInspect {
-		if err := s.restoreCart(ctx, r, sess, req.ItemOut); err != nil {
-			return nil, cxml.Status{}, err
+		var err error
+		if cart, err = s.cartOf(ctx, r, req.ItemOut); err != nil {
+			return err
 		}
 	}
-	return &cxml.PunchOutSetupResponse{StartPageURL: StartPageURL(s.BaseURL, token)}, cxml.NewStatus(cxml.StatusOK, ""), nil
+
+	return r.Commit(ctx, func(tx *sqlx.Tx) (Answer, error) {
+		sess := &Session{
+			ConnectionID: r.Conn.ID, OrganizationID: r.Conn.OrganizationID, Operation: op,
+			BuyerCookie: req.BuyerCookie, BrowserFormPostURL: formPost, SetupPayloadID: r.Doc.PayloadID,
+		}
+		token, err := s.Sessions.Create(ctx, tx, sess, userOf(req), r.Now)
+		if err != nil {
+			return Answer{}, err
+		}
+		for _, item := range cart {
+			item.SessionID = sess.ID
+			if err := s.Sessions.PutItem(ctx, tx, item); err != nil {
+				return Answer{}, err
+			}
+		}
+		return Answer{Body: &cxml.PunchOutSetupResponse{StartPageURL: StartPageURL(s.BaseURL, token)}, Status: cxml.NewStatus(cxml.StatusOK, "")}, nil
+	})
 }
 
 // userOf reads who is punching out: Coupa's FirstName, LastName,
@@ -86,21 +99,22 @@ func userOf(req *cxml.PunchOutSetupRequest) User {
 	return u
 }
 
-// restoreCart puts the lines of an edit or inspect request back in the
-// cart. A line is recognised by the quote reference the gateway put in its
+// cartOf reads the lines of an edit or inspect request back into cart
+// items. A line is recognised by the quote reference the gateway put in its
 // SupplierPartAuxiliaryID or, failing that, by its SupplierPartID being an
 // offer ID. A line that is neither is refused rather than dropped: a cart
 // must not come back smaller than it went out.
-func (s *Setup) restoreCart(ctx context.Context, r *Request, sess *Session, lines []cxml.ItemOut) error {
+func (s *Setup) cartOf(ctx context.Context, r *Request, lines []cxml.ItemOut) ([]CartItem, error) {
 	currency := ""
+	items := make([]CartItem, 0, len(lines))
 	for i, line := range lines {
 		offerID, revision := line.ItemID.SupplierPartID, 0
 		if q, err := DecodeQuote(s.Keys, line.ItemID.SupplierPartAuxiliaryID); err == nil {
 			offerID, revision = q.OfferID, q.Revision
 		}
-		_, o, err := s.Catalog.GetOffer(ctx, r.Tx, offerID)
-		if err != nil || !o.VisibleTo(sess.OrganizationID) {
-			return errs.E(errs.Invalid, "line %d of the cart (SupplierPartID %q) is not an offer of this catalog, so the cart cannot be reopened; remove the line in %s and punch out again",
+		_, o, err := s.Catalog.GetOffer(ctx, nil, offerID)
+		if err != nil || !o.VisibleTo(r.Conn.OrganizationID) {
+			return nil, errs.E(errs.Invalid, "line %d of the cart (SupplierPartID %q) is not an offer of this catalog, so the cart cannot be reopened; remove the line in %s and punch out again",
 				lineNo(line, i), truncate(line.ItemID.SupplierPartID, 100), r.Conn.SystemName())
 		}
 		if revision == 0 {
@@ -109,14 +123,12 @@ func (s *Setup) restoreCart(ctx context.Context, r *Request, sess *Session, line
 		if currency == "" {
 			currency = o.Currency
 		} else if o.Currency != currency {
-			return errs.E(errs.Invalid, "line %d of the cart is in %s and the lines before it in %s; a cart has one currency, so split it in %s and reopen each part",
+			return nil, errs.E(errs.Invalid, "line %d of the cart is in %s and the lines before it in %s; a cart has one currency, so split it in %s and reopen each part",
 				lineNo(line, i), o.Currency, currency, r.Conn.SystemName())
 		}
-		if err := s.Sessions.PutItem(ctx, r.Tx, CartItem{SessionID: sess.ID, OfferID: o.ID, OfferRevision: revision, Quantity: "1", Source: line.ItemOutXML()}); err != nil {
-			return err
-		}
+		items = append(items, CartItem{OfferID: o.ID, OfferRevision: revision, Quantity: "1", Source: line.ItemOutXML()})
 	}
-	return nil
+	return items, nil
 }
 
 func lineNo(l cxml.ItemOut, i int) int {

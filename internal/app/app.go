@@ -161,11 +161,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Billing = &invoicing.Billing{DB: d, POs: a.POs, Now: time.Now, IDs: a.IDs, Parties: a.Connections}
 	a.Agreements.Billing = a.Billing
 	a.Endpoint = punchout.NewEndpoint(d, a.Connections, a.IDs, cxml.Limits{MaxBytes: cfg.MaxBodyBytes}, cfg.BaseURL+"/cxml", log)
-	setup := &punchout.Setup{Sessions: a.Sessions, Catalog: a.Catalog, Keys: keys, BaseURL: cfg.BaseURL}
-	a.Endpoint.Handle("PunchOutSetupRequest", setup.Handle)
-	orders := &punchout.Orders{DB: d, Sessions: a.Sessions, Catalog: a.Catalog, Agreements: a.Agreements, Keys: keys}
-	a.Endpoint.Prepare("OrderRequest", orders.Prepare)
-	a.Endpoint.Handle("OrderRequest", orders.Handle)
+	a.Endpoint.Setup = &punchout.Setup{Sessions: a.Sessions, Catalog: a.Catalog, Keys: keys, BaseURL: cfg.BaseURL}
+	a.Endpoint.Orders = &punchout.Orders{DB: d, Sessions: a.Sessions, Catalog: a.Catalog, Agreements: a.Agreements, Keys: keys}
 	if cfg.Demo {
 		if a.Config.AdminToken == "" {
 			a.Config.AdminToken = DemoAdminToken
