@@ -127,26 +127,6 @@ func (s *Agreements) Create(ctx context.Context, tx sqlx.ExtContext, in NewAgree
 	return as[0], nil
 }
 
-// CreateMany stores agreements and the charges each will bill, inside the
-// caller's transaction, and adds their marketplace line items to the
-// fixed-fee POs (an FPS agreement's first line item is zero: each invoice
-// adds its own). Pay-as-you-go, free and BYOL agreements add no line
-// item: nothing of theirs is invoiced against the fixed-fee PO. It is
-// Build then Write.
-func (s *Agreements) CreateMany(ctx context.Context, tx sqlx.ExtContext, ins []NewAgreement) ([]*Agreement, error) {
-	return s.Write(ctx, tx, s.Build(ins))
-}
-
-// BuiltAgreements are agreements Build made, with their IDs, charges and
-// line items, not yet stored.
-type BuiltAgreements struct {
-	// Agreements are the agreements, in the order they were asked for.
-	Agreements   []*Agreement
-	aargs, cargs []any
-	poLines      []MarketplaceLine
-	now          time.Time
-}
-
 const (
 	insertAgreements = `INSERT INTO agreements (` + agreementColumns + `) VALUES `
 	agreementRow     = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -155,13 +135,18 @@ const (
 	chargeRow = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
-// Build makes the rows of new agreements and of the charges each will
-// bill, without touching the database: a caller may build them before its
-// write transaction begins, so that the transaction holds the write lock
-// only to write them.
-func (s *Agreements) Build(ins []NewAgreement) *BuiltAgreements {
+// CreateMany stores agreements and the charges each will bill, inside the
+// caller's transaction, and adds their marketplace line items to the
+// fixed-fee POs under the PO rules (an FPS agreement's first line item is
+// zero: each invoice adds its own). Pay-as-you-go, free and BYOL
+// agreements add no line item: nothing of theirs is invoiced against the
+// fixed-fee PO. The agreements are returned in the order they were asked
+// for; each table's rows are written in one multi-row insert.
+func (s *Agreements) CreateMany(ctx context.Context, tx sqlx.ExtContext, ins []NewAgreement) ([]*Agreement, error) {
 	now := s.now().UTC()
-	b := &BuiltAgreements{Agreements: make([]*Agreement, 0, len(ins)), now: now}
+	as := make([]*Agreement, 0, len(ins))
+	var charges []Charge
+	var poLines []MarketplaceLine
 	for _, in := range ins {
 		o := in.Offer
 		a := &Agreement{
@@ -178,62 +163,68 @@ func (s *Agreements) Build(ins []NewAgreement) *BuiltAgreements {
 		if v, ok := o.TotalContractValue(); ok {
 			a.TotalContractValue = cxml.FormatAmount(v, o.Currency)
 		}
-		b.Agreements = append(b.Agreements, a)
-		b.aargs = append(b.aargs, a.ID, a.OrganizationID, a.ConnectionID, a.OrderRef, a.OrderID, a.LineNumber, a.OfferID, a.OfferRevision,
-			a.ProductID, a.PricingModel, a.Currency, a.StartDate, a.EndDate, a.TotalContractValue, a.PONumber, a.UsagePONumber,
-			a.Status, a.SubscriberEmail, a.SubscriberName, a.CreatedAt, a.UpdatedAt, a.CancelledAt)
+		as = append(as, a)
 		for i, c := range chargesOf(a, o, in.Start.UTC()) {
 			c.ID, c.AgreementID, c.Sequence, c.Status, c.CreatedAt = id.New("chg"), a.ID, i+1, "scheduled", now
-			b.cargs = append(b.cargs, c.ID, c.AgreementID, c.Sequence, c.Kind, c.Fee, c.DueDate, c.Amount, c.Currency, c.Dimension, c.Unit, c.UnitPrice,
-				c.Status, c.InvoiceID, c.CreatedAt)
+			charges = append(charges, c)
 		}
-		if a.PONumber == "" {
-			continue
+		if line, ok := marketplaceLineOf(a, o); ok {
+			poLines = append(poLines, line)
 		}
-		var amount decimal.Decimal
-		switch o.PricingModel {
-		case catalog.Upfront, catalog.Annual:
-			amount = o.Price
-		case catalog.FPS:
-			amount = decimal.Zero // Each invoice adds its own line item.
-		default:
-			continue
-		}
-		end := a.EndDate
-		if end == "" {
-			end = a.StartDate
-		}
-		b.poLines = append(b.poLines, MarketplaceLine{
-			OrganizationID: a.OrganizationID, PONumber: a.PONumber, AgreementID: a.ID,
-			StartMonth: a.StartDate[:7], EndMonth: end[:7], Amount: amount, Currency: a.Currency,
-			Note: o.ID + " (" + string(o.PricingModel) + ")",
-		})
 	}
-	return b
-}
+	if len(as) == 0 {
+		return as, nil
+	}
 
-// Write stores agreements Build made, inside the caller's transaction,
-// and adds their line items to their POs under the PO rules. Rows are
-// written in multi-row inserts, one per table unless there are more than
-// a statement takes.
-func (s *Agreements) Write(ctx context.Context, tx sqlx.ExtContext, b *BuiltAgreements) ([]*Agreement, error) {
-	if len(b.Agreements) == 0 {
-		return b.Agreements, nil
+	args := make([]any, 0, 22*len(as))
+	for _, a := range as {
+		args = append(args, a.ID, a.OrganizationID, a.ConnectionID, a.OrderRef, a.OrderID, a.LineNumber, a.OfferID, a.OfferRevision,
+			a.ProductID, a.PricingModel, a.Currency, a.StartDate, a.EndDate, a.TotalContractValue, a.PONumber, a.UsagePONumber,
+			a.Status, a.SubscriberEmail, a.SubscriberName, a.CreatedAt, a.UpdatedAt, a.CancelledAt)
 	}
-	// The PO lookups first: on a db.Tx the inserts are held, and sent
-	// with the rest of the transaction's at commit.
-	if len(b.poLines) > 0 {
-		if _, err := s.POs.AddMarketplaceLines(ctx, tx, b.poLines, b.now); err != nil {
+	if err := db.InsertRows(ctx, tx, insertAgreements, agreementRow, args); err != nil {
+		return nil, err
+	}
+	args = make([]any, 0, 14*len(charges))
+	for _, c := range charges {
+		args = append(args, c.ID, c.AgreementID, c.Sequence, c.Kind, c.Fee, c.DueDate, c.Amount, c.Currency, c.Dimension, c.Unit, c.UnitPrice,
+			c.Status, c.InvoiceID, c.CreatedAt)
+	}
+	if err := db.InsertRows(ctx, tx, insertCharges, chargeRow, args); err != nil {
+		return nil, err
+	}
+	if len(poLines) > 0 {
+		if _, err := s.POs.AddMarketplaceLines(ctx, tx, poLines, now); err != nil {
 			return nil, err
 		}
 	}
-	if err := db.ExecLaterRows(ctx, tx, insertAgreements, agreementRow, b.aargs); err != nil {
-		return nil, err
+	return as, nil
+}
+
+// marketplaceLineOf is the line item an agreement adds to its fixed-fee
+// PO, if it adds one.
+func marketplaceLineOf(a *Agreement, o *catalog.Offer) (MarketplaceLine, bool) {
+	if a.PONumber == "" {
+		return MarketplaceLine{}, false
 	}
-	if err := db.ExecLaterRows(ctx, tx, insertCharges, chargeRow, b.cargs); err != nil {
-		return nil, err
+	var amount decimal.Decimal
+	switch o.PricingModel {
+	case catalog.Upfront, catalog.Annual:
+		amount = o.Price
+	case catalog.FPS:
+		amount = decimal.Zero // Each invoice adds its own line item.
+	default:
+		return MarketplaceLine{}, false
 	}
-	return b.Agreements, nil
+	end := a.EndDate
+	if end == "" {
+		end = a.StartDate
+	}
+	return MarketplaceLine{
+		OrganizationID: a.OrganizationID, PONumber: a.PONumber, AgreementID: a.ID,
+		StartMonth: a.StartDate[:7], EndMonth: end[:7], Amount: amount, Currency: a.Currency,
+		Note: o.ID + " (" + string(o.PricingModel) + ")",
+	}, true
 }
 
 // chargesOf lists what an agreement will bill.

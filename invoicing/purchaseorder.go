@@ -585,7 +585,7 @@ func (s *PurchaseOrders) AddMarketplaceLines(ctx context.Context, tx sqlx.ExtCon
 			if r.OtherActive >= MaxActivePOs {
 				return nil, activeLimitError(k.org)
 			}
-			if err := db.ExecLater(ctx, tx, `INSERT INTO purchase_orders (`+poColumns+`) VALUES (?, ?, '', ?, ?, 'active', 'order', ?, ?)`,
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO purchase_orders (`+poColumns+`) VALUES (?, ?, '', ?, ?, 'active', 'order', ?, ?)`),
 				k.org, k.number, start, end, now, now); err != nil {
 				return nil, err
 			}
@@ -593,7 +593,7 @@ func (s *PurchaseOrders) AddMarketplaceLines(ctx context.Context, tx sqlx.ExtCon
 			if r.AdminStatus == StatusActive && r.OtherActive >= MaxActivePOs {
 				return nil, activeLimitError(k.org)
 			}
-			if err := db.ExecLater(ctx, tx, `UPDATE purchase_orders SET expiration_month = ?, updated_at = ? WHERE organization_id = ? AND po_number = ?`,
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE purchase_orders SET expiration_month = ?, updated_at = ? WHERE organization_id = ? AND po_number = ?`),
 				end, now, k.org, k.number); err != nil {
 				return nil, err
 			}
@@ -618,7 +618,7 @@ func (s *PurchaseOrders) AddMarketplaceLines(ctx context.Context, tx sqlx.ExtCon
 			}
 			args = append(args, li.ID, k.org, k.number, li.Type, li.StartMonth, li.EndMonth, li.Amount, li.Balance, li.Currency, agreement, li.Note, now)
 		}
-		if err := db.ExecLaterRows(ctx, tx, `INSERT INTO po_line_items (`+lineColumns+`) VALUES `,
+		if err := db.InsertRows(ctx, tx, `INSERT INTO po_line_items (`+lineColumns+`) VALUES `,
 			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", args); err != nil {
 			return nil, err
 		}

@@ -192,8 +192,8 @@ func (s *Sessions) Create(ctx context.Context, tx sqlx.ExtContext, sess *Session
 	sess.ExpiresAt = now.Add(s.ttl).UTC()
 	// Positional, not named: this runs inside the write transaction of
 	// every setup request, and sqlx compiles a named query on each call.
-	err = db.ExecLater(ctx, tx, `INSERT INTO punchout_sessions (`+sessionColumns+`) VALUES (
-		?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO punchout_sessions (`+sessionColumns+`) VALUES (
+		?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		sess.ID, sess.TokenHash, sess.ConnectionID, sess.OrganizationID, sess.Operation, sess.BuyerCookie, sess.BrowserFormPostURL,
 		sess.SetupPayloadID, sess.UserEmail, sess.UserUniqueName, sess.UserFirstName, sess.UserLastName, sess.UserLogin, sess.BusinessUnit,
 		sess.UserDetails, sess.Status, sess.CreatedAt, sess.ExpiresAt, sess.ReturnedAt)

@@ -3,10 +3,11 @@
 // SQL text per query serve both engines: queries use ? placeholders and
 // sqlx's Rebind, or named parameters. The few real dialect differences are
 // in this package and nowhere else: column types in migrations
-// (dialectFS), driver error codes (IsUniqueViolation), and how a Tx sends
-// its held inserts (one statement of WITH queries on PostgreSQL).
+// (dialectFS), driver error codes (IsUniqueViolation), and the parameter
+// limit of one statement (InsertRows).
 //
-// SQLite writes go through one writer connection in immediate
+// Writes run in Transact, which begins, runs and commits; each statement
+// runs when it is called. SQLite writes go through one writer connection in immediate
 // transactions (WAL, busy timeout, SQLite's own automatic checkpoints);
 // reads use a pool of read-only connections. On PostgreSQL both are the
 // same pool.

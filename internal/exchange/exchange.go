@@ -164,9 +164,10 @@ const insertSQL = `INSERT INTO exchanges (id, direction, doc_type, connection_id
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func insert(ctx context.Context, tx sqlx.ExtContext, r *Record) error {
-	return db.ExecLater(ctx, tx, insertSQL, r.ID, r.Direction, r.DocType, r.ConnectionID, r.OrganizationID,
+	_, err := tx.ExecContext(ctx, tx.Rebind(insertSQL), r.ID, r.Direction, r.DocType, r.ConnectionID, r.OrganizationID,
 		r.PayloadID, r.AnswerID, r.ReplayOf, r.StatusCode, r.DurationUS, r.RequestID, r.Document,
 		r.DocumentSize, r.DocumentSHA256, r.DocumentTruncated, r.CreatedAt)
+	return err
 }
 
 // Insert stores the pair inside tx. When another request with the same

@@ -38,7 +38,7 @@ func fill(t *testing.T, d *db.DB, n int, start time.Time) {
 			}
 		}
 		require.NoError(t, d.Transact(ctx, func(tx *sqlx.Tx) error {
-			return db.ExecLaterRows(ctx, tx, `INSERT INTO exchanges (id, direction, doc_type, connection_id, organization_id,
+			return db.InsertRows(ctx, tx, `INSERT INTO exchanges (id, direction, doc_type, connection_id, organization_id,
 				payload_id, answer_id, replay_of, status_code, duration_us, request_id, document, document_size,
 				document_sha256, document_truncated, created_at) VALUES `, `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args)
 		}))

@@ -49,19 +49,9 @@ const columns = `id, organization_id, to_address, subject, body, message_id, sta
 	lease_until, last_error, created_at, sent_at`
 
 // Enqueue adds a message to the outbox inside the caller's transaction.
-// An address that is not an email address is refused.
+// An address that is not an email address is refused with errs.Invalid,
+// and nothing is stored.
 func Enqueue(ctx context.Context, tx sqlx.ExtContext, orgID, to, subject, body string, now time.Time) (*Message, error) {
-	m, err := New(orgID, to, subject, body, now)
-	if err != nil {
-		return nil, err
-	}
-	return m, Insert(ctx, tx, m)
-}
-
-// New makes a message for the outbox, not yet stored: a caller may make
-// it before its write transaction begins. An address that is not an
-// email address is refused.
-func New(orgID, to, subject, body string, now time.Time) (*Message, error) {
 	a, err := mail.ParseAddress(strings.TrimSpace(to))
 	if err != nil {
 		return nil, errs.E(errs.Invalid, "%q is not an email address", to)
@@ -74,15 +64,13 @@ func New(orgID, to, subject, body string, now time.Time) (*Message, error) {
 	if orgID != "" {
 		m.OrganizationID = &orgID
 	}
-	return m, nil
-}
-
-// Insert adds a message New made to the outbox inside the caller's
-// transaction.
-func Insert(ctx context.Context, tx sqlx.ExtContext, m *Message) error {
-	return db.ExecLater(ctx, tx, `INSERT INTO outbox_mail (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO outbox_mail (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		m.ID, m.OrganizationID, m.To, m.Subject, m.Body, m.MessageID, m.Status, m.Attempts, m.NextAttemptAt,
 		m.LeaseUntil, m.LastError, m.CreatedAt, m.SentAt)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // List returns the newest messages, of one organization when orgID is
