@@ -7,10 +7,11 @@
 // limit of one statement (InsertRows).
 //
 // Writes run in Transact, which begins, runs and commits; each statement
-// runs when it is called. SQLite writes go through one writer connection in immediate
-// transactions (WAL, busy timeout, SQLite's own automatic checkpoints);
-// reads use a pool of read-only connections. On PostgreSQL both are the
-// same pool.
+// runs when it is called. SQLite writes go through one writer connection
+// in immediate transactions (WAL, busy timeout, SQLite's own automatic
+// checkpoints, and a restart of a WAL that readers kept from starting
+// again: restartWAL); reads use a pool of read-only connections. On
+// PostgreSQL both are the same pool.
 package db
 
 import (
@@ -43,6 +44,11 @@ type DB struct {
 	R *sqlx.DB
 	// W serves writes; on SQLite it has exactly one connection.
 	W *sqlx.DB
+
+	// SQLite only: the WAL file, and the connection that restarts it
+	// (restartWAL).
+	wal     string
+	restart *sqlx.DB
 }
 
 // Open opens the database named by dsn — "sqlite:PATH" (or a bare path)
@@ -86,6 +92,9 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 // Close closes the connections.
 func (d *DB) Close() error {
 	err := d.W.Close()
+	if d.restart != nil {
+		err = errors.Join(err, d.restart.Close())
+	}
 	if d.R != d.W {
 		err = errors.Join(err, d.R.Close())
 	}
@@ -100,7 +109,8 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Transact runs fn in a write transaction and commits it when fn returns
 // nil. On SQLite the transaction is immediate: it takes the write lock at
-// BEGIN, so two writers queue instead of failing on upgrade.
+// BEGIN, so two writers queue instead of failing on upgrade, and a WAL
+// grown too long is started again after the commit (restartWAL).
 func (d *DB) Transact(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := d.W.BeginTxx(ctx, nil)
 	if err != nil {
@@ -112,6 +122,9 @@ func (d *DB) Transact(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if d.Engine == SQLite {
+		d.restartWAL()
 	}
 	return nil
 }
