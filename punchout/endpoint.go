@@ -287,7 +287,7 @@ func (e *Endpoint) answer(res *Result, in []byte, status cxml.Status, body cxml.
 }
 
 // finish answers with a status and no body, logging the exchange in a
-// transaction of its own (the handler's, if any, has been rolled back).
+// transaction of its own (the request's, if any, has been rolled back).
 // conn is nil for a refusal before authentication.
 func (e *Endpoint) finish(ctx context.Context, res *Result, in []byte, status cxml.Status, start time.Time, requestID string, conn *Connection) {
 	p := e.answer(res, in, status, nil, start, requestID, conn)
