@@ -28,8 +28,27 @@ build:
 deps:
 	./scripts/deps.sh
 
+# The race detector makes a first run compile the standard library, every
+# dependency (SQLite's C code too) and each test binary anew, for minutes:
+# `make test` says so, lists the packages as they are compiled (the
+# standard library as a count) and each package's tests as they are built
+# (a run of them with -exec true, which starts none), then runs the tests.
+# Only that last step's status counts, and the output ends with go test's
+# own ok/FAIL line per package (CI reads them); the lines before it are
+# indented, so none of them reads as one.
+RACE_DEPS_FMT = {{if and (not .Standard) (ne .Name "main") (not .ForTest)}}{{.ImportPath}}{{end}}
+
 test: deps
 	@test -f "$(CXML_DTD_DIR)/cXML.dtd" || { echo "cXML DTDs not found in $(CXML_DTD_DIR); set CXML_DTD_DIR"; exit 1; }
+	@echo "make test: compiling with the race detector (a first run compiles the standard library, the dependencies and SQLite's C code: minutes)"
+	@$(GO) build -race -v $$($(GO) list -deps -test -f '$(RACE_DEPS_FMT)' $(PKGS)) 2>&1 | awk \
+		'/^[^\/ ]*\.[^\/ ]*\// { print "  compiled " $$0; fflush(); next } \
+		/^[^\/ .]+(\/[^ ]*)?$$/ { if (++std % 50 == 0) { print "  compiled " std " standard library packages"; fflush() } next } \
+		{ print "  " $$0; fflush() }' || true
+	@echo "make test: building each package's tests"
+	@$(GO) test -race -count=1 -run '^$$' -exec true $(PKGS) 2>&1 | awk \
+		'$$1 == "ok" { print "  built " $$2; fflush(); next } $$1 == "?" { next } { print "  " $$0; fflush() }' || true
+	@echo "make test: running the tests"
 	$(GO) test -race -count=1 $(PKGS)
 
 lint:
@@ -40,12 +59,37 @@ lint:
 tidy-check:
 	$(GO) mod tidy -diff
 
-# Benchmarks print each result as a ratio to a baseline measured in the
-# same run (scripts/benchratio).
+# Benchmarks are guards, not targets. `make bench` runs every benchmark
+# BENCH_ROUNDS times: a round is one run of each package's test binary
+# (built once), in which each benchmark runs right next to its baseline,
+# so that drift on the machine hits both alike. The output goes to a
+# temporary file of its own (kept; its name is printed last), and
+# scripts/benchratio prints each figure as a ratio to its baseline in the
+# same round, median over the rounds, with its target as information. It
+# fails only when a benchmark fails or prints nothing, never on a target.
+BENCH_ROUNDS ?= 5
+# -benchtime for ./cxml and for ./punchout (/cxml in-process).
+BENCHTIME_CXML ?= 1s
+BENCHTIME_PUNCHOUT ?= 2s
+
+bench: SHELL := /bin/bash
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./cxml | tee /tmp/punchout-bench.txt
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 -benchtime 2s ./punchout | tee -a /tmp/punchout-bench.txt
-	$(GO) run ./scripts/benchratio /tmp/punchout-bench.txt
+	@set -uo pipefail; \
+	out=$$(mktemp -t punchout-bench.XXXXXX) && bin=$$(mktemp -d -t punchout-bench-bin.XXXXXX) || exit 1; \
+	trap 'rm -rf "$$bin"' EXIT; \
+	$(GO) test -c -o "$$bin/" ./cxml ./punchout || exit 1; \
+	module=$$($(GO) list -m); failed=0; \
+	for round in $$(seq 1 $(BENCH_ROUNDS)); do \
+		echo "round: $$round" | tee -a "$$out"; \
+		for p in cxml:$(BENCHTIME_CXML) punchout:$(BENCHTIME_PUNCHOUT); do \
+			pkg=$${p%%:*}; echo "pkg: $$module/$$pkg" >>"$$out"; \
+			(cd "$$pkg" && "$$bin/$$pkg.test" -test.run '^$$' -test.bench . -test.benchmem -test.benchtime "$${p#*:}") 2>&1 \
+				| tee -a "$$out" || { echo "make bench: $$pkg failed in round $$round"; failed=1; }; \
+		done; \
+	done; \
+	$(GO) run ./scripts/benchratio "$$out" || failed=1; \
+	echo "make bench: raw output in $$out"; \
+	exit $$failed
 
 # Each benchmark once: they check every answer, so this keeps them working
 # (CI runs it); it measures nothing.
