@@ -9,8 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cxmlgate/punchout/cxml"
-	"github.com/cxmlgate/punchout/internal/errs"
-	"github.com/cxmlgate/punchout/internal/exchange"
 	"github.com/cxmlgate/punchout/internal/throttle"
 	"github.com/cxmlgate/punchout/internal/web"
 )
@@ -167,40 +165,6 @@ func (h *HTTP) DisableConnection(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, conn)
-}
-
-// ListExchanges answers GET /api/v1/exchanges?connection_id=&organization_id=&payload_id=&limit=&cursor=:
-// the log of cXML documents, newest first, without their documents, a
-// page at a time (next_cursor continues it).
-func (h *HTTP) ListExchanges(c echo.Context) error {
-	f := exchange.Filter{
-		ConnectionID:   c.QueryParam("connection_id"),
-		OrganizationID: c.QueryParam("organization_id"),
-		PayloadID:      c.QueryParam("payload_id"),
-		Cursor:         c.QueryParam("cursor"),
-	}
-	if l := c.QueryParam("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > exchange.MaxLimit {
-			return errs.E(errs.Invalid, "limit must be a number from 1 to %d", exchange.MaxLimit)
-		}
-		f.Limit = n
-	}
-	page, err := exchange.List(c.Request().Context(), h.Endpoint.db.R, f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, page)
-}
-
-// GetExchange answers GET /api/v1/exchanges/{id}: one logged document,
-// with its shared secrets redacted.
-func (h *HTTP) GetExchange(c echo.Context) error {
-	d, err := exchange.Get(c.Request().Context(), h.Endpoint.db.R, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, d)
 }
 
 // UpdateConnection answers PATCH /api/v1/connections/{id}.

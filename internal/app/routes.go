@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cxmlgate/punchout/catalog"
+	"github.com/cxmlgate/punchout/internal/exchange"
 	"github.com/cxmlgate/punchout/internal/mail"
 	"github.com/cxmlgate/punchout/internal/web"
 	"github.com/cxmlgate/punchout/invoicing"
@@ -30,6 +31,8 @@ func (a *App) routes() {
 		Subscriptions: subs, Keys: a.Keys, IDs: a.IDs, BaseURL: a.Config.BaseURL, Now: time.Now,
 	}
 	checkout := &punchout.CheckoutHTTP{Subscriptions: subs}
+	exchanges := &exchange.HTTP{DB: a.DB.R}
+	outbox := &mail.HTTP{DB: a.DB.R}
 	po := &punchout.HTTP{Endpoint: a.Endpoint, Connections: a.Connections, MaxBytes: a.Config.MaxBodyBytes, Metrics: a.Metrics,
 		Failures: a.Failures, Parsing: a.Parsing}
 
@@ -60,8 +63,8 @@ func (a *App) routes() {
 	api.GET("/connections/:id", po.GetConnection)
 	api.PATCH("/connections/:id", po.UpdateConnection)
 	api.POST("/connections/:id/disable", po.DisableConnection)
-	api.GET("/exchanges", po.ListExchanges)
-	api.GET("/exchanges/:id", po.GetExchange)
+	api.GET("/exchanges", exchanges.List)
+	api.GET("/exchanges/:id", exchanges.Get)
 	api.POST("/catalog/import", cat.Import)
 	api.GET("/products", cat.ListProducts)
 	api.GET("/offers/:id", cat.GetOffer)
@@ -75,23 +78,13 @@ func (a *App) routes() {
 	api.GET("/agreements/:id", inv.GetAgreement)
 	api.PATCH("/agreements/:id", inv.PatchAgreement)
 	api.GET("/agreements/:id/charges", inv.AgreementCharges)
-	api.GET("/outbox", a.listOutbox)
+	api.GET("/outbox", outbox.List)
 	api.POST("/subscriptions", checkout.Subscribe)
 	api.POST("/usage", inv.PostUsage)
 	api.GET("/invoices", inv.ListInvoices)
 	api.GET("/invoices/:id/cxml", inv.InvoiceCXML)
 	api.POST("/invoices/:id/resend", inv.ResendInvoice)
 	api.POST("/billing/run", inv.RunBilling)
-}
-
-// listOutbox answers GET /api/v1/outbox?organization_id=&status=: mail
-// waiting, sent or failed.
-func (a *App) listOutbox(c echo.Context) error {
-	list, err := mail.List(c.Request().Context(), a.DB.R, c.QueryParam("organization_id"), c.QueryParam("status"), 0)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"messages": list})
 }
 
 func (a *App) ready(c echo.Context) error {
