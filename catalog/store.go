@@ -486,3 +486,35 @@ func (s *Store) GetOffers(ctx context.Context, q sqlx.ExtContext, offerIDs []str
 	}
 	return offers, products, nil
 }
+
+// OfferVersion is what makes an approved offer still orderable: its
+// revision and its expiry.
+type OfferVersion struct {
+	Revision  int        `db:"revision"`
+	ExpiresAt *time.Time `db:"expires_at"`
+}
+
+// OfferVersions returns the current version of each offer by ID, through q
+// (an order's write transaction checks that nothing changed since it
+// validated its lines); IDs that do not exist are absent.
+func (s *Store) OfferVersions(ctx context.Context, q sqlx.ExtContext, offerIDs []string) (map[string]OfferVersion, error) {
+	out := map[string]OfferVersion{}
+	if len(offerIDs) == 0 {
+		return out, nil
+	}
+	query, args, err := sqlx.In(`SELECT id, revision, expires_at FROM offers WHERE id IN (?)`, offerIDs)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ID string `db:"id"`
+		OfferVersion
+	}
+	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), args...); err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.ID] = r.OfferVersion
+	}
+	return out, nil
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/id"
+	"github.com/cxmlgate/punchout/organization"
 )
 
 // Limits of purchase-order management (seed 003).
@@ -275,12 +276,8 @@ func (s *PurchaseOrders) Create(ctx context.Context, po *PurchaseOrder) error {
 	}
 	now := s.now().UTC()
 	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
-		var n int
-		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM organizations WHERE id = ?`), po.OrganizationID); err != nil {
+		if _, err := organization.Get(ctx, tx, po.OrganizationID); err != nil {
 			return err
-		}
-		if n == 0 {
-			return errs.E(errs.NotFound, "organization %s not found", po.OrganizationID)
 		}
 		if StatusAt(po.adminStatus, po.ExpirationMonth, Month(now)) == StatusActive {
 			active, err := countActive(ctx, tx, po.OrganizationID, po.ID, Month(now))

@@ -77,23 +77,13 @@ func (o *Orders) recheck(ctx context.Context, tx *sqlx.Tx, r *Request, lines []a
 	for i, l := range lines {
 		ids[i] = l.offer.ID
 	}
-	q, args, err := sqlx.In(`SELECT id, revision, expires_at FROM offers WHERE id IN (?)`, ids)
+	current, err := o.Catalog.OfferVersions(ctx, tx, ids)
 	if err != nil {
 		return err
 	}
-	var rows []struct {
-		ID        string     `db:"id"`
-		Revision  int        `db:"revision"`
-		ExpiresAt *time.Time `db:"expires_at"`
-	}
-	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
-		return err
-	}
 	for _, l := range lines {
-		for _, row := range rows {
-			if row.ID == l.offer.ID && (row.Revision != l.offer.Revision || (row.ExpiresAt != nil && !r.Now.Before(*row.ExpiresAt))) {
-				return errs.E(errs.Expired, "line %d: the seller changed offer %s while this order was processed; resend the revised offer for approval", l.number, l.offer.ID)
-			}
+		if v, ok := current[l.offer.ID]; ok && (v.Revision != l.offer.Revision || (v.ExpiresAt != nil && !r.Now.Before(*v.ExpiresAt))) {
+			return errs.E(errs.Expired, "line %d: the seller changed offer %s while this order was processed; resend the revised offer for approval", l.number, l.offer.ID)
 		}
 	}
 	return nil
