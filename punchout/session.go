@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -300,16 +301,7 @@ func (s *Sessions) MarkReturned(ctx context.Context, tx sqlx.ExtContext, sess *S
 	if !sess.ReadOnly() {
 		q += ` AND status <> 'returned'`
 	}
-	res, err := tx.ExecContext(ctx, tx.Rebind(q), s.now().UTC(), sess.ID)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return ErrCartReturned
-	}
-	return nil
+	return openUpdated(tx.ExecContext(ctx, tx.Rebind(q), s.now().UTC(), sess.ID))
 }
 
 // LockOpen checks inside tx, before a change to the cart, that the
@@ -319,7 +311,12 @@ func (s *Sessions) MarkReturned(ctx context.Context, tx sqlx.ExtContext, sess *S
 // in a cart that has already gone, and a checkout sees every change made
 // before it. It returns ErrCartReturned for an ended session.
 func (s *Sessions) LockOpen(ctx context.Context, tx sqlx.ExtContext, sessionID string) error {
-	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE punchout_sessions SET status = status WHERE id = ? AND status <> 'returned'`), sessionID)
+	return openUpdated(tx.ExecContext(ctx, tx.Rebind(`UPDATE punchout_sessions SET status = status WHERE id = ? AND status <> 'returned'`), sessionID))
+}
+
+// openUpdated is ErrCartReturned when a conditional update of an open
+// session changed no row.
+func openUpdated(res sql.Result, err error) error {
 	if err != nil {
 		return err
 	}
