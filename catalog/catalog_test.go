@@ -113,11 +113,11 @@ const file = `{"products": [
 func TestImportBrowseAndPrivateMarketplace(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		orgs := organization.NewStore(d)
+		orgs := organization.NewStore(d, time.Now)
 		for _, id := range []string{"org_a", "org_b"} {
 			require.NoError(t, orgs.Create(ctx, &organization.Organization{ID: id, Name: id}))
 		}
-		s := catalog.NewStore(d)
+		s := catalog.NewStore(d, time.Now)
 		var f catalog.File
 		require.NoError(t, json.Unmarshal([]byte(file), &f))
 		res, err := s.Import(ctx, &f)

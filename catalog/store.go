@@ -19,8 +19,8 @@ type Store struct {
 	now func() time.Time
 }
 
-// NewStore returns the catalog store.
-func NewStore(d *db.DB) *Store { return &Store{db: d, now: time.Now} }
+// NewStore returns the catalog store; now is its clock.
+func NewStore(d *db.DB, now func() time.Time) *Store { return &Store{db: d, now: now} }
 
 type offerRow struct {
 	ID             string     `db:"id"`

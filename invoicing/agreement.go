@@ -105,9 +105,9 @@ type Agreements struct {
 	now     func() time.Time
 }
 
-// NewAgreements returns the agreement store.
-func NewAgreements(d *db.DB, pos *PurchaseOrders) *Agreements {
-	return &Agreements{db: d, POs: pos, now: time.Now}
+// NewAgreements returns the agreement store; now is its clock.
+func NewAgreements(d *db.DB, pos *PurchaseOrders, now func() time.Time) *Agreements {
+	return &Agreements{db: d, POs: pos, now: now}
 }
 
 // EndDate is the last day of a term of months starting on start.

@@ -217,8 +217,10 @@ type PurchaseOrders struct {
 	now func() time.Time
 }
 
-// NewPurchaseOrders returns the PO store.
-func NewPurchaseOrders(d *db.DB) *PurchaseOrders { return &PurchaseOrders{db: d, now: time.Now} }
+// NewPurchaseOrders returns the PO store; now is its clock.
+func NewPurchaseOrders(d *db.DB, now func() time.Time) *PurchaseOrders {
+	return &PurchaseOrders{db: d, now: now}
+}
 
 type poRow struct {
 	OrganizationID  string    `db:"organization_id"`

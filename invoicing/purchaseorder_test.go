@@ -64,8 +64,8 @@ func TestAddMarketplaceLine(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		require.NoError(t, organization.NewStore(d).Create(ctx, &organization.Organization{ID: "org_a", Name: "A"}))
-		pos := invoicing.NewPurchaseOrders(d)
+		require.NoError(t, organization.NewStore(d, time.Now).Create(ctx, &organization.Organization{ID: "org_a", Name: "A"}))
+		pos := invoicing.NewPurchaseOrders(d, time.Now)
 		add := func(number, end string) (*invoicing.LineItem, error) {
 			var li *invoicing.LineItem
 			err := d.Transact(ctx, func(tx *sqlx.Tx) error {

@@ -65,8 +65,8 @@ type Store struct {
 	now func() time.Time
 }
 
-// NewStore returns a Store on d.
-func NewStore(d *db.DB) *Store { return &Store{db: d, now: time.Now} }
+// NewStore returns a Store on d; now is its clock.
+func NewStore(d *db.DB, now func() time.Time) *Store { return &Store{db: d, now: now} }
 
 // Create validates o, gives it an ID unless it has one, and stores it.
 // It returns an Invalid error for bad fields and Conflict for a taken ID.

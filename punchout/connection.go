@@ -419,9 +419,9 @@ type Connections struct {
 	now  func() time.Time
 }
 
-// NewConnections returns the connection store.
-func NewConnections(d *db.DB, keys *secret.Keyring) *Connections {
-	return &Connections{db: d, keys: keys, now: time.Now}
+// NewConnections returns the connection store; now is its clock.
+func NewConnections(d *db.DB, keys *secret.Keyring, now func() time.Time) *Connections {
+	return &Connections{db: d, keys: keys, now: now}
 }
 
 // Create validates c and stores it with its secret digested and its

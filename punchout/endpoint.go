@@ -75,9 +75,9 @@ type Endpoint struct {
 
 // NewEndpoint returns an Endpoint that answers ProfileRequest, and the
 // request types whose field is set. url is the public URL of /cxml,
-// listed in the profile.
-func NewEndpoint(d *db.DB, conns *Connections, ids *cxml.PayloadIDs, limits cxml.Limits, url string, log *slog.Logger) *Endpoint {
-	return &Endpoint{db: d, conns: conns, ids: ids, limits: limits, url: url, log: log, now: time.Now}
+// listed in the profile. now is the clock that dates each exchange.
+func NewEndpoint(d *db.DB, conns *Connections, ids *cxml.PayloadIDs, limits cxml.Limits, url string, log *slog.Logger, now func() time.Time) *Endpoint {
+	return &Endpoint{db: d, conns: conns, ids: ids, limits: limits, url: url, log: log, now: now}
 }
 
 // handle answers a request by the method of its type. Each reads what it

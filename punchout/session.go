@@ -168,12 +168,13 @@ type Sessions struct {
 	now func() time.Time
 }
 
-// NewSessions returns the session store; ttl 0 means DefaultSessionTTL.
-func NewSessions(d *db.DB, ttl time.Duration) *Sessions {
+// NewSessions returns the session store; ttl 0 means DefaultSessionTTL,
+// and now is the clock sessions expire by.
+func NewSessions(d *db.DB, ttl time.Duration, now func() time.Time) *Sessions {
 	if ttl <= 0 {
 		ttl = DefaultSessionTTL
 	}
-	return &Sessions{db: d, ttl: ttl, now: time.Now}
+	return &Sessions{db: d, ttl: ttl, now: now}
 }
 
 // Create stores a new session inside tx and returns the token of its

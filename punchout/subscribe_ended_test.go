@@ -3,7 +3,6 @@ package punchout_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,7 +27,7 @@ func TestAutoApprovalAfterReturnSubscribesNothing(t *testing.T) {
 		newShopper(t).checkout(start) // the session, as sess still shows it, is open
 		before := count(t, s, "agreements")
 		subs := &punchout.Subscriptions{DB: s.App.DB, Sessions: s.App.Sessions, Orgs: s.App.Organizations,
-			Catalog: s.App.Catalog, Agreements: s.App.Agreements, Now: time.Now}
+			Catalog: s.App.Catalog, Agreements: s.App.Agreements, Now: s.App.Config.Now}
 		_, _, _, err = subs.AutoApprove(ctx, sess, conn, "offer-teamchat-free")
 		assert.ErrorIs(t, err, punchout.ErrCartReturned)
 		assert.True(t, errs.Is(err, errs.Conflict))

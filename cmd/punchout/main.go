@@ -142,7 +142,7 @@ func (c *catalogImportCmd) Run(ctx context.Context, g *globals) error {
 		return err
 	}
 	defer d.Close()
-	res, err := catalog.NewStore(d).Import(ctx, &f)
+	res, err := catalog.NewStore(d, time.Now).Import(ctx, &f)
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.File, err)
 	}

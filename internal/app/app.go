@@ -67,7 +67,9 @@ type Config struct {
 	// TrustedProxies lists the proxies (addresses or CIDR networks,
 	// comma-separated) whose X-Forwarded-For is believed.
 	TrustedProxies string
-	// Now is the clock (time.Now when nil).
+	// Now is the clock of every store and service (time.Now when nil):
+	// tests move it instead of sleeping. HTTP timeouts, request
+	// durations and the workers' polling keep to the wall clock.
 	Now func() time.Time
 }
 
@@ -152,15 +154,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Failures: throttle.New(rate.Limit(cfg.AuthFailure.Rate), cfg.AuthFailure.Burst, 0, cfg.Now),
 		Parsing:  punchout.NewParsingSlots(cfg.MaxParsing),
 	}
-	a.Organizations = organization.NewStore(d)
-	a.Catalog = catalog.NewStore(d)
-	a.POs = invoicing.NewPurchaseOrders(d)
-	a.Agreements = invoicing.NewAgreements(d, a.POs)
-	a.Connections = punchout.NewConnections(d, keys)
-	a.Sessions = punchout.NewSessions(d, cfg.SessionTTL)
-	a.Billing = &invoicing.Billing{DB: d, POs: a.POs, Now: time.Now, IDs: a.IDs, Parties: a.Connections}
+	now := cfg.Now
+	a.Organizations = organization.NewStore(d, now)
+	a.Catalog = catalog.NewStore(d, now)
+	a.POs = invoicing.NewPurchaseOrders(d, now)
+	a.Agreements = invoicing.NewAgreements(d, a.POs, now)
+	a.Connections = punchout.NewConnections(d, keys, now)
+	a.Sessions = punchout.NewSessions(d, cfg.SessionTTL, now)
+	a.Billing = &invoicing.Billing{DB: d, POs: a.POs, Now: now, IDs: a.IDs, Parties: a.Connections}
 	a.Agreements.Billing = a.Billing
-	a.Endpoint = punchout.NewEndpoint(d, a.Connections, a.IDs, cxml.Limits{MaxBytes: cfg.MaxBodyBytes}, cfg.BaseURL+"/cxml", log)
+	a.Endpoint = punchout.NewEndpoint(d, a.Connections, a.IDs, cxml.Limits{MaxBytes: cfg.MaxBodyBytes}, cfg.BaseURL+"/cxml", log, now)
 	a.Endpoint.Setup = &punchout.Setup{Sessions: a.Sessions, Catalog: a.Catalog, Keys: keys, BaseURL: cfg.BaseURL}
 	a.Endpoint.Orders = &punchout.Orders{DB: d, Sessions: a.Sessions, Catalog: a.Catalog, Agreements: a.Agreements, Keys: keys}
 	if cfg.Demo {
@@ -174,7 +177,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("demo data: %w", err)
 		}
 	}
-	a.Echo = web.New(web.Options{Log: log, Metrics: a.Metrics, IDs: a.IDs, TrustedProxies: proxies})
+	a.Echo = web.New(web.Options{Log: log, Metrics: a.Metrics, IDs: a.IDs, TrustedProxies: proxies, Now: cfg.Now})
 	a.routes()
 	return a, nil
 }
@@ -274,7 +277,7 @@ func (a *App) startMail(ctx context.Context) (wait func()) {
 		close(done)
 		return func() { <-done }
 	}
-	s := &mail.Sender{DB: a.DB, Addr: a.Config.SMTPAddr, From: a.Config.MailFrom, Log: a.Log}
+	s := &mail.Sender{DB: a.DB, Addr: a.Config.SMTPAddr, From: a.Config.MailFrom, Log: a.Log, Now: a.Config.Now}
 	go func() {
 		defer close(done)
 		s.Run(ctx)
@@ -285,7 +288,7 @@ func (a *App) startMail(ctx context.Context) (wait func()) {
 // startDeliverer runs the cXML invoice deliverer until ctx is done.
 func (a *App) startDeliverer(ctx context.Context) (wait func()) {
 	done := make(chan struct{})
-	d := &invoicing.Deliverer{DB: a.DB, Parties: a.Connections, Log: a.Log, Lease: a.Config.DeliveryLease}
+	d := &invoicing.Deliverer{DB: a.DB, Parties: a.Connections, Log: a.Log, Lease: a.Config.DeliveryLease, Now: a.Config.Now}
 	go func() {
 		defer close(done)
 		d.Run(ctx, time.Second)

@@ -3,12 +3,10 @@ package app
 import (
 	"net/http"
 
-	apidoc "github.com/cxmlgate/punchout/api"
-	"time"
-
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	apidoc "github.com/cxmlgate/punchout/api"
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/internal/exchange"
 	"github.com/cxmlgate/punchout/internal/mail"
@@ -25,10 +23,10 @@ func (a *App) routes() {
 	orgs := &organization.HTTP{Store: a.Organizations}
 	cat := &catalog.HTTP{Store: a.Catalog}
 	inv := &invoicing.HTTP{POs: a.POs, Agreements: a.Agreements, Billing: a.Billing}
-	subs := &punchout.Subscriptions{DB: a.DB, Sessions: a.Sessions, Orgs: a.Organizations, Catalog: a.Catalog, Agreements: a.Agreements, Now: time.Now}
+	subs := &punchout.Subscriptions{DB: a.DB, Sessions: a.Sessions, Orgs: a.Organizations, Catalog: a.Catalog, Agreements: a.Agreements, Now: a.Config.Now}
 	pages := &punchout.Pages{
 		DB: a.DB, Sessions: a.Sessions, Connections: a.Connections, Catalog: a.Catalog, Orgs: a.Organizations,
-		Subscriptions: subs, Keys: a.Keys, IDs: a.IDs, BaseURL: a.Config.BaseURL, Now: time.Now,
+		Subscriptions: subs, Keys: a.Keys, IDs: a.IDs, BaseURL: a.Config.BaseURL, Now: a.Config.Now,
 	}
 	checkout := &punchout.CheckoutHTTP{Subscriptions: subs}
 	exchanges := &exchange.HTTP{DB: a.DB.R}

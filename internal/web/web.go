@@ -47,11 +47,17 @@ type Options struct {
 	// with none, the client address is the socket's peer, whatever the
 	// request's headers say.
 	TrustedProxies []*net.IPNet
+	// Now dates the cXML answers of the error handler (time.Now when
+	// nil); request durations keep to the wall clock.
+	Now func() time.Time
 }
 
 // New returns an Echo instance with the gateway's middleware and error
 // handler. Routes are added by the caller.
 func New(o Options) *echo.Echo {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -225,7 +231,7 @@ func errorHandler(o Options) echo.HTTPErrorHandler {
 			if status >= 500 {
 				detail = fmt.Sprintf("internal error (request ID %s); nothing was changed, send the same document again later", requestID(c))
 			}
-			doc := cxml.NewResponse(o.IDs.New(), time.Now(), cxml.NewStatus(cxmlCode, detail), nil)
+			doc := cxml.NewResponse(o.IDs.New(), o.Now(), cxml.NewStatus(cxmlCode, detail), nil)
 			b, _ := cxml.Marshal(doc)
 			_ = c.Blob(http.StatusOK, "text/xml; charset=UTF-8", b)
 		case strings.HasPrefix(path, "/api/"):
