@@ -129,6 +129,9 @@ type Result struct {
 	Replayed     bool
 	// Err is the cause of an internal error, for the log only.
 	Err error
+	// began is when Serve was called by the wall clock, which times the
+	// exchange (the Endpoint's clock dates it).
+	began time.Time
 }
 
 // Refused reports whether the request was refused before its sender
@@ -147,7 +150,7 @@ func (r *Result) Refused() bool {
 // tree is built. A refusal is logged with only a prefix of the document.
 func (e *Endpoint) Serve(ctx context.Context, body []byte, readErr error, requestID string) *Result {
 	start := e.now()
-	res := &Result{}
+	res := &Result{began: time.Now()}
 	if readErr != nil {
 		e.finish(ctx, res, body, statusOf(readErr), start, requestID, nil)
 		return res
@@ -278,7 +281,7 @@ func (e *Endpoint) answer(res *Result, in []byte, status cxml.Status, body cxml.
 	res.Body, res.Status = b, status
 	x := exchange.Exchange{
 		Now: start, RequestID: requestID, In: in, InType: res.DocType, InPayloadID: res.PayloadID,
-		Out: b, OutType: out.Kind(), OutPayload: out.PayloadID, Status: status.Code, Took: e.now().Sub(start),
+		Out: b, OutType: out.Kind(), OutPayload: out.PayloadID, Status: status.Code, Took: time.Since(res.began),
 	}
 	if conn != nil {
 		x.ConnectionID, x.OrganizationID = conn.ID, conn.OrganizationID
@@ -314,7 +317,7 @@ func (e *Endpoint) replay(ctx context.Context, res *Result, in []byte, stored *e
 	p := exchange.NewPair(exchange.Exchange{
 		Now: start, RequestID: requestID, In: in, InType: res.DocType, InPayloadID: res.PayloadID,
 		Out: res.Body, OutType: stored.DocType, OutPayload: stored.PayloadID, Status: stored.StatusCode,
-		Took: e.now().Sub(start), ConnectionID: conn.ID, OrganizationID: conn.OrganizationID, ReplayOf: stored.InID,
+		Took: time.Since(res.began), ConnectionID: conn.ID, OrganizationID: conn.OrganizationID, ReplayOf: stored.InID,
 	})
 	wctx := context.WithoutCancel(ctx)
 	if err := e.db.Transact(wctx, func(tx *sqlx.Tx) error { return exchange.Insert(wctx, tx, p) }); err != nil {
