@@ -2,6 +2,7 @@ package punchout_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/app"
 	"github.com/cxmlgate/punchout/internal/apptest"
+	"github.com/cxmlgate/punchout/internal/mail"
 	"github.com/cxmlgate/punchout/internal/smtptest"
 	"github.com/cxmlgate/punchout/invoicing"
 	"github.com/cxmlgate/punchout/punchout"
@@ -383,7 +385,8 @@ func TestAgreementPONumbersForFutureInvoices(t *testing.T) {
 // SMTP server in-process.
 func TestAgreementMailArrives(t *testing.T) {
 	mailer := smtptest.Start(t)
-	s := apptest.Start(t, dbtestSQLite(t), func(c *app.Config) { c.SMTPAddr = mailer.Addr })
+	clock := apptest.NewClock(time.Now())
+	s := apptest.Start(t, dbtestSQLite(t), func(c *app.Config) { c.SMTPAddr = mailer.Addr }, apptest.WithClock(clock))
 	items := cart(t, s, "coupa", "ck-mail", "offer-cloudsight-annual-contract")
 	_, doc := s.PostCXML(t, orderFromCart("coupa", "mail-1@coupa", "PO-MAIL", "new", "", items))
 	require.Equal(t, 200, doc.Response.Status.Code)
@@ -399,7 +402,12 @@ func TestAgreementMailArrives(t *testing.T) {
 		_ = s.App.DB.R.Get(&st, `SELECT status FROM outbox_mail`)
 		return st == "sent"
 	}, 10*time.Second, 50*time.Millisecond)
-	time.Sleep(1500 * time.Millisecond)
+	// A day later, past any lease or retry, nothing is due.
+	clock.Advance(24 * time.Hour)
+	sender := &mail.Sender{DB: s.App.DB, Addr: mailer.Addr, Log: s.App.Log, Now: clock.Now}
+	tried, err := sender.SendOne(context.Background())
+	require.NoError(t, err)
+	assert.False(t, tried, "nothing left to send")
 	assert.Len(t, mailer.Messages(), 1, "sent once")
 }
 
