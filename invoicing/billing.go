@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -483,7 +484,7 @@ func (b *Billing) billOrgMonth(ctx context.Context, org string, conn *string, mo
 				}
 			}
 			if po == "" {
-				if m, ok := Match(MatchInput{OrganizationID: org, Period: month, Kind: Monthly, Amount: total}, candidates); ok {
+				if m, ok := Match(MatchInput{OrganizationID: org, Period: month, Kind: Monthly, Amount: total, Currency: currency}, candidates); ok {
 					po, li = m.PONumber, m.LineItemID
 				}
 			}
@@ -579,7 +580,8 @@ func (b *Billing) matchCandidates(ctx context.Context, tx sqlx.ExtContext, org s
 	}
 	byPO := map[string][]LineItem{}
 	for _, l := range lines {
-		byPO[l.PONumber] = append(byPO[l.PONumber], LineItem{ID: l.ID, Type: LineItemType(l.Type), StartMonth: l.StartMonth, EndMonth: l.EndMonth, Amount: l.Amount, Balance: l.Balance})
+		byPO[l.PONumber] = append(byPO[l.PONumber], LineItem{ID: l.ID, Type: LineItemType(l.Type), StartMonth: l.StartMonth, EndMonth: l.EndMonth, Amount: l.Amount, Balance: l.Balance,
+			Currency: l.Currency})
 	}
 	out := make([]MatchPO, 0, len(pos))
 	for _, p := range pos {
@@ -610,8 +612,12 @@ func (b *Billing) drawDown(ctx context.Context, tx sqlx.ExtContext, org, po, lin
 		return 0, errs.E(errs.Internal, "PO %s line item %s has an unreadable balance", po, lineItem)
 	}
 	newBalance := balance.Sub(amount)
+	// The balance keeps the line item's currency's decimals (JPY 0, BHD 3).
+	money := func(d decimal.Decimal) string {
+		return strings.TrimSpace(cxml.FormatAmount(d, l.Currency) + " " + l.Currency)
+	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE po_line_items SET balance = ? WHERE organization_id = ? AND po_number = ? AND id = ?`),
-		newBalance.StringFixed(2), org, po, lineItem); err != nil {
+		cxml.FormatAmount(newBalance, l.Currency), org, po, lineItem); err != nil {
 		return 0, err
 	}
 	threshold := total.Mul(decimal.RequireFromString("0.75"))
@@ -621,7 +627,7 @@ func (b *Billing) drawDown(ctx context.Context, tx sqlx.ExtContext, org, po, lin
 	return b.notifyContacts(ctx, tx, org, po, "balance:"+lineItem,
 		fmt.Sprintf("Purchase order %s: balance below 75%%", po),
 		fmt.Sprintf("The balance of a line item of purchase order %s fell to %s of %s after an invoice of %s.\n\nAdd funds to the line item or another purchase order to keep invoices matched.\n",
-			po, newBalance.StringFixed(2), total.StringFixed(2), amount.StringFixed(2)), now)
+			po, money(newBalance), money(total), money(amount)), now)
 }
 
 // notifyContacts emails every contact of a PO, once per kind of notice.

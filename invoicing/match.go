@@ -2,6 +2,7 @@ package invoicing
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/shopspring/decimal"
 )
@@ -35,6 +36,9 @@ type MatchInput struct {
 	Period string
 	Kind   InvoiceKind
 	Amount decimal.Decimal
+	// Currency is the invoice's; a line item in another currency does
+	// not take it.
+	Currency string
 }
 
 // MatchPO is a candidate purchase order with its line items.
@@ -61,8 +65,10 @@ type MatchResult struct {
 //     (expired, or not yet effective);
 //  2. keep POs whose bill-from entity is the invoice's (a PO without one,
 //     such as one created from an order, accepts any);
-//  3. keep line items whose start..end months contain the billing period
-//     and whose type fits the invoice kind;
+//  3. keep line items whose start..end months contain the billing period,
+//     whose type fits the invoice kind and whose currency, where they
+//     have one, is the invoice's (a balance is never drawn down in
+//     another currency);
 //  4. prefer the most specific type (marketplace transaction, then
 //     marketplace blanket usage, then subscription or monthly usage, then
 //     all);
@@ -92,6 +98,9 @@ func Match(in MatchInput, pos []MatchPO) (MatchResult, bool) {
 			li := &po.Lines[j]
 			spec, ok := fits[li.Type]
 			if !ok || li.StartMonth > in.Period || li.EndMonth < in.Period {
+				continue
+			}
+			if li.Currency != "" && in.Currency != "" && !strings.EqualFold(li.Currency, in.Currency) {
 				continue
 			}
 			funds := true

@@ -98,3 +98,20 @@ func TestMatch(t *testing.T) {
 		})
 	}
 }
+
+// A line item in one currency never takes an invoice in another: its
+// balance would be drawn down in the wrong money.
+func TestMatchKeepsToTheInvoiceCurrency(t *testing.T) {
+	jpy := line("jpy", invoicing.LineMonthlyUsage, "2026-01", "2026-12", "5000")
+	jpy.Currency = "JPY"
+	bhd := line("bhd", invoicing.LineMonthlyUsage, "2026-01", "2026-12", "15.000")
+	bhd.Currency = "BHD"
+	all := line("any", invoicing.LineAll, "2026-01", "2026-12", "")
+	pos := []invoicing.MatchPO{po("P1", "", "active", "2026-01", "2026-12", jpy, bhd, all)}
+	for _, tc := range []struct{ currency, want string }{{"BHD", "bhd"}, {"jpy", "jpy"}, {"USD", "any"}} {
+		in := invoicing.MatchInput{OrganizationID: "o", Period: "2026-11", Kind: invoicing.Monthly, Amount: decimal.RequireFromString("1"), Currency: tc.currency}
+		m, ok := invoicing.Match(in, pos)
+		assert.True(t, ok, tc.currency)
+		assert.Equal(t, tc.want, m.LineItemID, tc.currency)
+	}
+}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/mail"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 
+	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/id"
@@ -35,6 +37,8 @@ const (
 	LineMarketplaceTransaction  LineItemType = "marketplace_transaction"
 	LineMarketplaceBlanketUsage LineItemType = "marketplace_blanket_usage"
 )
+
+var currencyRe = regexp.MustCompile(`^[A-Z]{3}$`)
 
 func (t LineItemType) valid() bool {
 	switch t {
@@ -146,6 +150,10 @@ func (li *LineItem) validate(i int) error {
 	if li.EndMonth < li.StartMonth {
 		return bad("end_month %s is before start_month %s", li.EndMonth, li.StartMonth)
 	}
+	li.Currency = strings.ToUpper(strings.TrimSpace(li.Currency))
+	if li.Currency != "" && !currencyRe.MatchString(li.Currency) {
+		return bad("currency must be an ISO 4217 code such as USD")
+	}
 	if li.Amount != "" {
 		if li.Type.Marketplace() {
 			return bad("balance tracking is not available for marketplace line items; leave amount out")
@@ -154,7 +162,12 @@ func (li *LineItem) validate(i int) error {
 		if err != nil || d.IsNegative() {
 			return bad("amount must be a non-negative decimal string such as \"50000.00\"")
 		}
-		li.Amount = d.StringFixed(max(2, -d.Exponent()))
+		// The amount and balance keep the currency's own decimals (JPY
+		// 0, BHD 3); without a currency, two.
+		if places := cxml.CurrencyDecimals(li.Currency); li.Currency != "" && !d.Equal(d.Round(places)) {
+			return bad("amount %s has more decimals than %s allows (%d)", d.String(), li.Currency, places)
+		}
+		li.Amount = cxml.FormatAmount(d, li.Currency)
 		li.Balance = li.Amount
 	}
 	return nil
@@ -608,7 +621,7 @@ func (s *PurchaseOrders) AddMarketplaceLines(ctx context.Context, tx sqlx.ExtCon
 			ml := lines[i]
 			li := &LineItem{
 				ID: id.New("poli"), Type: LineMarketplaceTransaction, StartMonth: ml.StartMonth, EndMonth: ml.EndMonth,
-				Amount: ml.Amount.StringFixed(2), Currency: ml.Currency, AgreementID: ml.AgreementID, Note: ml.Note,
+				Amount: cxml.FormatAmount(ml.Amount, ml.Currency), Currency: ml.Currency, AgreementID: ml.AgreementID, Note: ml.Note,
 			}
 			out[i] = li
 			var agreement *string

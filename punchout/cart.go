@@ -10,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/cxmlgate/punchout/catalog"
+	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/errs"
 )
 
@@ -26,13 +27,15 @@ type Line struct {
 
 // CartPrice is what an offer goes into a cart at:
 //   - pay-as-you-go at the connection's blanket value (10,000.00 in the
-//     offer's currency unless configured), since usage is unknown;
+//     offer's currency unless configured), since usage is unknown; the
+//     blanket has no currency of its own, so it is rounded to the offer's
+//     currency's minor unit (a blanket of 2500.50 is JPY 2501);
 //   - a flexible payment schedule as one item at its total contract value;
 //   - upfront and annual at their contract price;
 //   - free and BYOL at zero.
 func CartPrice(conn *Connection, o *catalog.Offer) decimal.Decimal {
 	if o.PricingModel == catalog.PAYG {
-		return conn.PAYGBlanket()
+		return conn.PAYGBlanket().Round(cxml.CurrencyDecimals(o.Currency))
 	}
 	v, _ := o.TotalContractValue()
 	return v

@@ -120,14 +120,17 @@ func (c *Connection) Validate() error {
 	default:
 		return errs.E(errs.Invalid, `form_post_field must be "cxml-urlencoded" or "cxml-base64"`)
 	}
+	// The blanket has no currency of its own (it is in each offer's), so
+	// it is written with the default two decimals, or more where given;
+	// CartPrice rounds it to the offer's currency's minor unit.
 	if strings.TrimSpace(c.PAYGBlanketAmount) == "" {
-		c.PAYGBlanketAmount = DefaultPAYGBlanket.StringFixed(2)
+		c.PAYGBlanketAmount = DefaultPAYGBlanket.String()
 	}
 	amt, err := cxml.ParseAmount(c.PAYGBlanketAmount)
 	if err != nil || !amt.IsPositive() {
 		return errs.E(errs.Invalid, `payg_blanket_amount must be a positive decimal string such as "10000.00"`)
 	}
-	c.PAYGBlanketAmount = amt.StringFixed(max(2, -amt.Exponent()))
+	c.PAYGBlanketAmount = cxml.FormatAmount(amt, "")
 	hosts := make([]string, 0, len(c.AllowedFormPostHosts))
 	for i, h := range c.AllowedFormPostHosts {
 		n, ok := allowListEntry(h)

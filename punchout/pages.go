@@ -563,7 +563,7 @@ func TermsText(conn *Connection, o *catalog.Offer) string {
 		for _, d := range o.Dimensions {
 			parts = append(parts, moneyText(d.UnitPrice, o.Currency)+" per "+d.Unit+" ("+d.Name+")")
 		}
-		return strings.Join(parts, "; ") + ". Requested at a blanket value of " + moneyText(conn.PAYGBlanket(), o.Currency) + "; billed monthly on usage."
+		return strings.Join(parts, "; ") + ". Requested at a blanket value of " + moneyText(CartPrice(conn, o), o.Currency) + "; billed monthly on usage."
 	case catalog.Free:
 		return "No charge."
 	case catalog.BYOL:

@@ -1,0 +1,135 @@
+package invoicing_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cxmlgate/punchout/internal/apptest"
+	"github.com/cxmlgate/punchout/invoicing"
+)
+
+// importMoneyOffers adds JPY and BHD offers to the demo catalog: money in
+// currencies whose minor unit is not two decimals.
+func importMoneyOffers(t *testing.T, s *apptest.Server) {
+	t.Helper()
+	require.Equal(t, http.StatusOK, s.API(t, "POST", "/api/v1/catalog/import", map[string]any{
+		"products": []map[string]any{{"id": "prod-gulf-ledger", "name": "Gulf Ledger", "vendor": "Manama Software", "type": "saas",
+			"unspsc": "43231602", "description": "Accounting billed in dinars."}},
+		"offers": []map[string]any{
+			{"id": "offer-translate-jp-meter", "product_id": "prod-translate-jp", "pricing_model": "payg", "currency": "JPY",
+				"dimensions": []map[string]string{{"name": "chars", "unit": "1k-chars", "unit_price": "2.5"}}, "revision": 1},
+			{"id": "offer-gulf-contract", "product_id": "prod-gulf-ledger", "pricing_model": "upfront", "currency": "BHD",
+				"price": "12.345", "duration_months": 12, "revision": 1},
+			{"id": "offer-gulf-fps", "product_id": "prod-gulf-ledger", "pricing_model": "fps", "currency": "BHD", "duration_months": 12,
+				"schedule": []map[string]string{{"due": "2027-01-15", "amount": "100.125"}}, "revision": 1},
+			{"id": "offer-gulf-meter", "product_id": "prod-gulf-ledger", "pricing_model": "payg", "currency": "BHD",
+				"dimensions": []map[string]string{{"name": "entries", "unit": "entry", "unit_price": "0.12345"}}, "revision": 1},
+		},
+	}, nil))
+}
+
+func getPO(t *testing.T, s *apptest.Server, number string) invoicing.PurchaseOrder {
+	t.Helper()
+	var po invoicing.PurchaseOrder
+	require.Equal(t, http.StatusOK, s.API(t, "GET", "/api/v1/purchase-orders/"+number+"?organization_id=org_demo", nil, &po))
+	return po
+}
+
+// Money keeps its currency's own decimals (JPY 0, USD 2, BHD 3) in PO
+// line items, balances, charges and invoices, never two for all.
+func TestJPYAndBHDKeepTheirDecimals(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, s *apptest.Server) {
+		importMoneyOffers(t, s)
+		var po invoicing.PurchaseOrder
+		require.Equal(t, http.StatusCreated, s.API(t, "POST", "/api/v1/purchase-orders", map[string]any{
+			"id": "PO-JPY", "organization_id": "org_demo", "effective_month": "2026-01", "expiration_month": "2027-12",
+			"line_items": []map[string]any{{"type": "monthly_usage", "start_month": "2026-01", "end_month": "2027-12", "amount": "5000", "currency": "jpy"}},
+		}, &po))
+		require.Len(t, po.LineItems, 1)
+		assert.Equal(t, "5000", po.LineItems[0].Amount, "JPY has no decimals")
+		assert.Equal(t, "5000", po.LineItems[0].Balance)
+		assert.Equal(t, "JPY", po.LineItems[0].Currency)
+		require.Equal(t, http.StatusCreated, s.API(t, "POST", "/api/v1/purchase-orders", map[string]any{
+			"id": "PO-BHD", "organization_id": "org_demo", "effective_month": "2026-01", "expiration_month": "2027-12",
+			"contacts":   []map[string]string{{"name": "Ali", "email": "ali@democorp.example"}},
+			"line_items": []map[string]any{{"type": "monthly_usage", "start_month": "2026-01", "end_month": "2027-12", "amount": "15", "currency": "BHD"}},
+		}, &po))
+		assert.Equal(t, "15.000", po.LineItems[0].Amount, "BHD has three decimals")
+		assert.Equal(t, "15.000", po.LineItems[0].Balance)
+		var e struct{ Error struct{ Message string } }
+		assert.Equal(t, http.StatusBadRequest, s.API(t, "POST", "/api/v1/purchase-orders", map[string]any{
+			"id": "PO-JPY-BAD", "organization_id": "org_demo", "effective_month": "2026-01", "expiration_month": "2027-12",
+			"line_items": []map[string]any{{"type": "monthly_usage", "start_month": "2026-01", "end_month": "2027-12", "amount": "1000.5", "currency": "JPY"}},
+		}, &e))
+		assert.Contains(t, e.Error.Message, "more decimals than JPY allows")
+
+		// Agreements add their marketplace line items in their currency.
+		start := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+		jpUp := subscribe(t, s, "offer-translate-jp-contract", "PO-JPY-UP", "", start)
+		bhUp := subscribe(t, s, "offer-gulf-contract", "PO-BHD-UP", "", start)
+		bhFPS := subscribe(t, s, "offer-gulf-fps", "PO-BHD-FPS", "", start)
+		assert.Equal(t, "1200000", getPO(t, s, "PO-JPY-UP").LineItems[0].Amount)
+		assert.Equal(t, "12.345", getPO(t, s, "PO-BHD-UP").LineItems[0].Amount)
+		assert.Equal(t, "0.000", getPO(t, s, "PO-BHD-FPS").LineItems[0].Amount, "the FPS zero line item, in BHD")
+		var charges struct {
+			Charges []struct{ Amount, Currency string }
+		}
+		require.Equal(t, http.StatusOK, s.API(t, "GET", "/api/v1/agreements/"+bhFPS.ID+"/charges", nil, &charges))
+		require.Len(t, charges.Charges, 1)
+		assert.Equal(t, "100.125", charges.Charges[0].Amount)
+
+		// Usage in each currency goes to the tracked line item in that
+		// currency, and draws its balance down in that currency.
+		usageStart := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+		jpMeter := subscribe(t, s, "offer-translate-jp-meter", "PO-JP-ORDER", "", usageStart)
+		bhMeter := subscribe(t, s, "offer-gulf-meter", "PO-BH-ORDER", "", usageStart)
+		require.Equal(t, http.StatusOK, s.API(t, "POST", "/api/v1/usage", map[string]any{"records": []map[string]any{
+			{"id": "jp1", "agreement_id": jpMeter.ID, "dimension": "chars", "quantity": "400", "time": "2026-10-05T10:00:00Z"},
+			{"id": "bh1", "agreement_id": bhMeter.ID, "dimension": "entries", "quantity": "100", "time": "2026-10-06T10:00:00Z"},
+		}}, nil))
+
+		res := run(t, s, "2027-01-31")
+		assert.EqualValues(t, 3, res["out_of_cycle_invoices"], "%v", res)
+		assert.EqualValues(t, 2, res["monthly_invoices"], "%v", res)
+		total := func(agreementID string) (string, string) {
+			list := invoices(t, s, "agreement_id="+agreementID)
+			require.Len(t, list, 1)
+			return list[0]["total"].(string), list[0]["po_number"].(string)
+		}
+		tot, poNumber := total(jpUp.ID)
+		assert.Equal(t, "1200000", tot)
+		assert.Equal(t, "PO-JPY-UP", poNumber)
+		tot, _ = total(bhUp.ID)
+		assert.Equal(t, "12.345", tot)
+		tot, _ = total(bhFPS.ID)
+		assert.Equal(t, "100.125", tot)
+		fpsPO := getPO(t, s, "PO-BHD-FPS")
+		require.Len(t, fpsPO.LineItems, 2, "the zero line item, then the installment's")
+		assert.Equal(t, "100.125", fpsPO.LineItems[1].Amount)
+		tot, poNumber = total(jpMeter.ID)
+		assert.Equal(t, "1000", tot, "400 at JPY 2.5")
+		assert.Equal(t, "PO-JPY", poNumber, "JPY usage goes to the JPY line item")
+		tot, poNumber = total(bhMeter.ID)
+		assert.Equal(t, "12.345", tot, "100 at BHD 0.12345")
+		assert.Equal(t, "PO-BHD", poNumber, "BHD usage goes to the BHD line item")
+
+		assert.Equal(t, "4000", getPO(t, s, "PO-JPY").LineItems[0].Balance, "5000 less the 1000 invoice")
+		assert.Equal(t, "2.655", getPO(t, s, "PO-BHD").LineItems[0].Balance, "15.000 less the 12.345 invoice, not rounded to 2.66")
+		var out struct {
+			Messages []struct{ To, Subject, Body string }
+		}
+		require.Equal(t, http.StatusOK, s.API(t, "GET", "/api/v1/outbox?organization_id=org_demo", nil, &out))
+		body := ""
+		for _, m := range out.Messages {
+			if m.Subject == "Purchase order PO-BHD: balance below 75%" {
+				body = m.Body
+			}
+		}
+		assert.True(t, strings.Contains(body, "fell to 2.655 BHD of 15.000 BHD after an invoice of 12.345 BHD"), "%q", body)
+	})
+}
