@@ -61,6 +61,11 @@ func buildInvoiceDetail(ids *cxml.PayloadIDs, party InvoiceParty, inv *Invoice, 
 	invoiceDate, _ := time.Parse(time.DateOnly, inv.InvoiceDate)
 	period := &cxml.Period{Start: cxml.Timestamp{Time: start, Valid: true, Zoned: true}, End: cxml.Timestamp{Time: end, Valid: true, Zoned: true}}
 	noTax := cxml.Tax{Money: zero, Description: cxml.Description{Lang: "en-US", Text: "No tax charged by the marketplace"}}
+	// The line carries its product's own commodity code.
+	var classes []cxml.Classification
+	if c.ProductUNSPSC != "" {
+		classes = []cxml.Classification{{Domain: "UNSPSC", Value: c.ProductUNSPSC}}
+	}
 	body := &cxml.InvoiceDetailRequest{
 		Header: cxml.InvoiceDetailRequestHeader{
 			InvoiceID: inv.ID, Purpose: cxml.InvoiceStandard, Operation: "new",
@@ -76,7 +81,7 @@ func buildInvoiceDetail(ids *cxml.PayloadIDs, party InvoiceParty, inv *Invoice, 
 					LineNumber:      lineNumber,
 					ItemID:          &cxml.ItemID{SupplierPartID: c.OfferID},
 					Description:     &cxml.Description{Lang: "en-US", Text: chargeDescription(c)},
-					Classifications: []cxml.Classification{{Domain: "UNSPSC", Value: "43232300"}},
+					Classifications: classes,
 				},
 				SubtotalAmount: money,
 				Period:         period,

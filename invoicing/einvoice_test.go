@@ -69,7 +69,17 @@ func (c *coupa) bodies() [][]byte {
 // an upfront agreement on it, billed.
 func einvoiceSetup(t *testing.T, endpoint string) (*apptest.Server, string) {
 	t.Helper()
-	s := apptest.Start(t, dbtestSQLiteDSN(t), func(cfg *app.Config) { cfg.NoWorkers = true })
+	return einvoiceSetupOffer(t, dbtestSQLiteDSN(t), endpoint, "offer-cloudsight-annual-contract", nil)
+}
+
+// einvoiceSetupOffer is einvoiceSetup on dsn with an agreement for
+// offerID; prepare, when set, runs first (to import the offer).
+func einvoiceSetupOffer(t *testing.T, dsn, endpoint, offerID string, prepare func(*apptest.Server)) (*apptest.Server, string) {
+	t.Helper()
+	s := apptest.Start(t, dsn, func(cfg *app.Config) { cfg.NoWorkers = true })
+	if prepare != nil {
+		prepare(s)
+	}
 	require.Equal(t, 201, s.API(t, "POST", "/api/v1/connections", map[string]any{
 		"organization_id": "org_demo", "name": "Coupa with invoices", "system": "coupa",
 		"buyer_credential":    map[string]string{"domain": "NetworkID", "identity": "DemoCorpCoupaInv"},
@@ -86,7 +96,7 @@ func einvoiceSetup(t *testing.T, endpoint string) (*apptest.Server, string) {
 		}
 	}
 	ctx := context.Background()
-	_, offer, err := s.App.Catalog.GetOffer(ctx, nil, "offer-cloudsight-annual-contract")
+	_, offer, err := s.App.Catalog.GetOffer(ctx, nil, offerID)
 	require.NoError(t, err)
 	start := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	var agreementID string

@@ -1,6 +1,7 @@
 package invoicing_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,7 +10,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/apptest"
+	"github.com/cxmlgate/punchout/internal/cxmltest"
+	"github.com/cxmlgate/punchout/internal/dbtest"
 	"github.com/cxmlgate/punchout/invoicing"
 )
 
@@ -132,4 +136,32 @@ func TestJPYAndBHDKeepTheirDecimals(t *testing.T) {
 		}
 		assert.True(t, strings.Contains(body, "fell to 2.655 BHD of 15.000 BHD after an invoice of 12.345 BHD"), "%q", body)
 	})
+}
+
+// A cXML invoice carries its product's own UNSPSC code and its
+// currency's decimals, and stays valid against the DTD.
+func TestCXMLInvoiceCarriesTheProductsUNSPSCAndBHD(t *testing.T) {
+	for _, engine := range []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{{"sqlite", dbtest.SQLiteDSN}, {"postgres", dbtest.PostgresDSN}} {
+		dsn := engine.dsn
+		t.Run(engine.name, func(t *testing.T) {
+			c := newCoupa(t)
+			s, invID := einvoiceSetupOffer(t, dsn(t), c.srv.URL+"/cxml/invoices", "offer-gulf-contract", func(s *apptest.Server) { importMoneyOffers(t, s) })
+			doc, err := s.App.Billing.Document(context.Background(), invID)
+			require.NoError(t, err)
+			cxmltest.Validate(t, doc)
+			parsed, err := cxml.Parse(doc, cxml.Limits{})
+			require.NoError(t, err)
+			req := parsed.Request.Body.(*cxml.InvoiceDetailRequest)
+			require.Len(t, req.Orders, 1)
+			require.Len(t, req.Orders[0].ServiceItems, 1)
+			assert.Equal(t, []cxml.Classification{{Domain: "UNSPSC", Value: "43231602"}}, req.Orders[0].ServiceItems[0].Reference.Classifications,
+				"the Gulf Ledger product's code, not a constant")
+			assert.Equal(t, "12.345", req.Summary.DueAmount.String())
+			assert.Contains(t, string(doc), `<Money currency="BHD">12.345</Money>`)
+			assert.Contains(t, string(doc), `<Money currency="BHD">0.000</Money>`, "the zero tax, in BHD")
+		})
+	}
 }
