@@ -9,6 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 
+	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 )
@@ -51,8 +52,21 @@ func offerColumnsOf(alias string) string {
 	return strings.Join(cols, ", ")
 }
 
+// storedInstallment is an FPS payment as the schedule column keeps it.
+type storedInstallment struct {
+	Due    string `json:"due"`
+	Amount string `json:"amount"`
+}
+
+// toRow writes an offer's amounts the one way every table stores money:
+// decimal text with the currency's own decimals (cxml.FormatAmount),
+// beside the currency. Unit prices of usage are rates, kept exact.
 func toRow(o *Offer, now time.Time) (*offerRow, error) {
-	sched, err := json.Marshal(nonNil(o.Schedule))
+	schedule := make([]storedInstallment, 0, len(o.Schedule))
+	for _, in := range o.Schedule {
+		schedule = append(schedule, storedInstallment{Due: in.Due, Amount: cxml.FormatAmount(in.Amount, o.Currency)})
+	}
+	sched, err := json.Marshal(schedule)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +80,7 @@ func toRow(o *Offer, now time.Time) (*offerRow, error) {
 		Revision: o.Revision, UpdatedAt: now,
 	}
 	if o.PricingModel == Upfront || o.PricingModel == Annual {
-		r.Price = o.Price.String()
+		r.Price = cxml.FormatAmount(o.Price, o.Currency)
 	}
 	if o.PrivateToOrganizationID != "" {
 		r.PrivateTo = &o.PrivateToOrganizationID
