@@ -154,7 +154,7 @@ func (o *Offer) Validate() error {
 		if d.IsNegative() {
 			return bad("%s must not be negative", what)
 		}
-		if -d.Exponent() > places && !d.Equal(d.Round(places)) {
+		if !cxml.NewMoney(d, o.Currency).WholeMinorUnits() {
 			return bad("%s %s has more decimals than %s allows (%d)", what, d.String(), o.Currency, places)
 		}
 		return nil

@@ -40,6 +40,15 @@ func CurrencyDecimals(currency string) int32 {
 	return 2
 }
 
+// WholeMinorUnits reports whether the amount is a whole number of its
+// currency's minor units (JPY 1500 or BHD 12.345, not JPY 1500.5): what a
+// price, a charge or a PO line item may be. Unit prices of usage are
+// rates and may have more decimals.
+func (m Money) WholeMinorUnits() bool {
+	places := CurrencyDecimals(m.Currency)
+	return m.Amount.Equal(m.Amount.Round(places))
+}
+
 // String writes the amount with its currency's own number of decimals,
 // or more where the amount carries more (a unit price of 0.0125 USD stays
 // exact).

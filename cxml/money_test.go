@@ -90,3 +90,16 @@ func TestParseAmount(t *testing.T) {
 		})
 	}
 }
+
+func TestWholeMinorUnits(t *testing.T) {
+	for _, tc := range []struct {
+		amount, currency string
+		want             bool
+	}{
+		{"1500", "JPY", true}, {"1500.00", "JPY", true}, {"1500.5", "JPY", false},
+		{"12.34", "USD", true}, {"12.345", "USD", false},
+		{"12.345", "BHD", true}, {"12.3450", "BHD", true}, {"12.3456", "BHD", false},
+	} {
+		assert.Equal(t, tc.want, NewMoney(decimal.RequireFromString(tc.amount), tc.currency).WholeMinorUnits(), "%s %s", tc.amount, tc.currency)
+	}
+}

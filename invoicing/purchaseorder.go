@@ -164,8 +164,8 @@ func (li *LineItem) validate(i int) error {
 		}
 		// The amount and balance keep the currency's own decimals (JPY
 		// 0, BHD 3); without a currency, two.
-		if places := cxml.CurrencyDecimals(li.Currency); li.Currency != "" && !d.Equal(d.Round(places)) {
-			return bad("amount %s has more decimals than %s allows (%d)", d.String(), li.Currency, places)
+		if li.Currency != "" && !cxml.NewMoney(d, li.Currency).WholeMinorUnits() {
+			return bad("amount %s has more decimals than %s allows (%d)", d.String(), li.Currency, cxml.CurrencyDecimals(li.Currency))
 		}
 		li.Amount = cxml.FormatAmount(d, li.Currency)
 		li.Balance = li.Amount
