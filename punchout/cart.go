@@ -12,6 +12,8 @@ import (
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/errs"
+	"github.com/cxmlgate/punchout/internal/exchange"
+	"github.com/cxmlgate/punchout/internal/secret"
 )
 
 // Line is a cart line priced by the cart rules.
@@ -51,15 +53,44 @@ type Cart struct {
 // Empty reports whether the cart has no lines.
 func (c *Cart) Empty() bool { return len(c.Lines) == 0 }
 
-// LoadCart prices a session's cart against the current catalog.
-func LoadCart(ctx context.Context, q sqlx.ExtContext, sessions *Sessions, cat *catalog.Store, conn *Connection, sess *Session, now time.Time) (*Cart, error) {
-	items, err := sessions.Items(ctx, q, sess.ID)
+// Carts keeps the carts of punchout sessions: what the pages show, add,
+// remove and return. Every change runs in one transaction of its own,
+// with the conditional session update (Sessions.LockOpen or
+// MarkReturned) that orders it with a checkout of the same session, so
+// callers never hold a transaction.
+type Carts struct {
+	DB       sessionDB
+	Sessions *Sessions
+	Catalog  *catalog.Store
+	// Keys sign the quote reference of every returned line.
+	Keys *secret.Keyring
+	IDs  *cxml.PayloadIDs
+	Now  func() time.Time
+}
+
+// sessionDB runs write transactions; *db.DB is one.
+type sessionDB interface {
+	Transact(ctx context.Context, fn func(tx *sqlx.Tx) error) error
+}
+
+// Get prices a session's cart against the current catalog, as the cart
+// page shows it. It reads outside any transaction: Return prices the cart
+// again inside its own, after the session's row is held.
+func (s *Carts) Get(ctx context.Context, conn *Connection, sess *Session) (*Cart, error) {
+	return s.load(ctx, nil, conn, sess)
+}
+
+// load prices a session's cart against the current catalog, inside q, or
+// on the read pools when q is nil.
+func (s *Carts) load(ctx context.Context, q sqlx.ExtContext, conn *Connection, sess *Session) (*Cart, error) {
+	items, err := s.Sessions.Items(ctx, q, sess.ID)
 	if err != nil {
 		return nil, err
 	}
+	now := s.Now()
 	c := &Cart{Total: decimal.Zero}
 	for _, it := range items {
-		p, o, err := cat.GetOffer(ctx, q, it.OfferID)
+		p, o, err := s.Catalog.GetOffer(ctx, q, it.OfferID)
 		if err != nil {
 			return nil, err
 		}
@@ -85,48 +116,59 @@ func LoadCart(ctx context.Context, q sqlx.ExtContext, sessions *Sessions, cat *c
 
 var errReadOnly = errs.E(errs.Forbidden, "this cart was opened for viewing only (inspect); it cannot be changed")
 
-// RemoveFromCart takes an offer out of the session's cart, inside tx. A
-// session opened for viewing only is Forbidden, one whose cart has been
-// returned ErrCartReturned.
-func RemoveFromCart(ctx context.Context, tx sqlx.ExtContext, sessions *Sessions, sess *Session, offerID string) error {
+// Remove takes an offer out of the session's cart. A session opened for
+// viewing only is Forbidden, one whose cart has been returned
+// ErrCartReturned.
+func (s *Carts) Remove(ctx context.Context, sess *Session, offerID string) error {
 	if sess.ReadOnly() {
 		return errReadOnly
 	}
-	if err := sessions.LockOpen(ctx, tx, sess.ID); err != nil {
-		return err
-	}
-	return sessions.RemoveItem(ctx, tx, sess.ID, offerID)
+	return s.DB.Transact(ctx, func(tx *sqlx.Tx) error {
+		if err := s.Sessions.LockOpen(ctx, tx, sess.ID); err != nil {
+			return err
+		}
+		return s.Sessions.RemoveItem(ctx, tx, sess.ID, offerID)
+	})
 }
 
-// AddToCart checks that the session's organization may request the offer
-// and puts it in the cart at quantity 1, inside tx. A session opened for
-// viewing only is Forbidden, one whose cart has been returned
-// ErrCartReturned.
-func AddToCart(ctx context.Context, tx sqlx.ExtContext, sessions *Sessions, cat *catalog.Store, sess *Session, offerID string, now time.Time) (*catalog.Product, *catalog.Offer, error) {
+// Add checks that the session's organization may request the offer and
+// puts it in the cart at quantity 1. A session opened for viewing only is
+// Forbidden, one whose cart has been returned ErrCartReturned; an offer
+// the organization cannot see is NotFound, one it may not request
+// Forbidden, an expired one Expired, and one in another currency than
+// the cart's Conflict.
+func (s *Carts) Add(ctx context.Context, sess *Session, offerID string) error {
 	if sess.ReadOnly() {
-		return nil, nil, errReadOnly
+		return errReadOnly
 	}
-	if err := sessions.LockOpen(ctx, tx, sess.ID); err != nil {
-		return nil, nil, err
+	return s.DB.Transact(ctx, func(tx *sqlx.Tx) error {
+		return s.add(ctx, tx, sess, offerID)
+	})
+}
+
+func (s *Carts) add(ctx context.Context, tx *sqlx.Tx, sess *Session, offerID string) error {
+	if err := s.Sessions.LockOpen(ctx, tx, sess.ID); err != nil {
+		return err
 	}
+	cat := s.Catalog
 	p, o, err := cat.GetOffer(ctx, tx, offerID)
 	if err != nil || !o.VisibleTo(sess.OrganizationID) {
-		return nil, nil, errs.E(errs.NotFound, "offer %s is not in your catalog", offerID)
+		return errs.E(errs.NotFound, "offer %s is not in your catalog", offerID)
 	}
 	if ok, err := cat.Allowed(ctx, tx, sess.OrganizationID, p.ID); err != nil {
-		return nil, nil, err
+		return err
 	} else if !ok {
-		return nil, nil, errs.E(errs.Forbidden, "%s is not in your organization's private marketplace", p.Name)
+		return errs.E(errs.Forbidden, "%s is not in your organization's private marketplace", p.Name)
 	}
 	if ok, why := catalog.Requestable(p, o); !ok {
-		return nil, nil, errs.E(errs.Forbidden, "%s", why)
+		return errs.E(errs.Forbidden, "%s", why)
 	}
-	if o.Expired(now) {
-		return nil, nil, errs.E(errs.Expired, "this offer expired on %s; ask the seller for a new one", o.ExpiresAt.Format(time.DateOnly))
+	if o.Expired(s.Now()) {
+		return errs.E(errs.Expired, "this offer expired on %s; ask the seller for a new one", o.ExpiresAt.Format(time.DateOnly))
 	}
-	items, err := sessions.Items(ctx, tx, sess.ID)
+	items, err := s.Sessions.Items(ctx, tx, sess.ID)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	for _, it := range items {
 		if it.OfferID == o.ID {
@@ -134,15 +176,50 @@ func AddToCart(ctx context.Context, tx sqlx.ExtContext, sessions *Sessions, cat 
 		}
 		_, other, err := cat.GetOffer(ctx, tx, it.OfferID)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		if other.Currency != o.Currency {
-			return nil, nil, errs.E(errs.Conflict, "your cart holds %s offers and this one is in %s; a cart has one currency, so return this cart first and punch out again for %s offers",
+			return errs.E(errs.Conflict, "your cart holds %s offers and this one is in %s; a cart has one currency, so return this cart first and punch out again for %s offers",
 				other.Currency, o.Currency, o.Currency)
 		}
 	}
-	err = sessions.PutItem(ctx, tx, CartItem{SessionID: sess.ID, OfferID: o.ID, OfferRevision: o.Revision, Quantity: "1"})
-	return p, o, err
+	return s.Sessions.PutItem(ctx, tx, CartItem{SessionID: sess.ID, OfferID: o.ID, OfferRevision: o.Revision, Quantity: "1"})
+}
+
+// Return marks the session returned, makes the PunchOutOrderMessage of
+// its cart and logs it, in one transaction, and gives the marshalled
+// message and the cart it carries. A line whose offer expired or was
+// revised refuses the whole cart (Conflict), and the session stays open.
+// Of two checkouts of one session, one returns the cart and the other
+// gets ErrCartReturned.
+func (s *Carts) Return(ctx context.Context, sess *Session, conn *Connection, requestID string) ([]byte, *Cart, error) {
+	var out []byte
+	var cart *Cart
+	err := s.DB.Transact(ctx, func(tx *sqlx.Tx) error {
+		// First: the conditional update decides the race, and on
+		// PostgreSQL its row lock makes a concurrent change to the cart
+		// wait, or this wait for it, so the cart read next is final.
+		if err := s.Sessions.MarkReturned(ctx, tx, sess); err != nil {
+			return err
+		}
+		var err error
+		cart, err = s.load(ctx, tx, conn, sess)
+		if err != nil {
+			return err
+		}
+		for _, l := range cart.Lines {
+			if l.Stale != "" {
+				return errs.E(errs.Conflict, "%s: %s", l.Product.Name, l.Stale)
+			}
+		}
+		doc := s.orderMessage(conn, sess, cart)
+		if out, err = cxml.Marshal(doc); err != nil {
+			return err
+		}
+		rec := exchange.NewOutRecord(s.Now(), requestID, doc.Kind(), doc.PayloadID, out, conn.ID, conn.OrganizationID)
+		return exchange.InsertRecord(ctx, tx, rec)
+	})
+	return out, cart, err
 }
 
 // Term describes an offer's term for a buyer and for the cart's

@@ -2,7 +2,6 @@ package punchout
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
@@ -13,15 +12,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/errs"
-	"github.com/cxmlgate/punchout/internal/exchange"
-	"github.com/cxmlgate/punchout/internal/secret"
 	"github.com/cxmlgate/punchout/internal/web"
 	"github.com/cxmlgate/punchout/organization"
 )
@@ -45,22 +41,20 @@ var pageTemplates = func() map[string]*template.Template {
 // the cart back to the procurement system. A session is found only by
 // the token in the URL, never by a cookie, so the pages work inside the
 // buyer's iframe and two punchouts in one browser stay apart.
+//
+// The pages change nothing themselves: carts change through Carts, and
+// subscriptions through Subscriptions, each in transactions of its own.
 type Pages struct {
-	DB          sessionDB
 	Sessions    *Sessions
 	Connections *Connections
 	Catalog     *catalog.Store
 	Orgs        *organization.Store
+	// Carts shows, changes and returns the session's cart.
+	Carts *Carts
 	// Subscriptions makes the agreements of auto-approved offers.
 	Subscriptions *Subscriptions
-	Keys          *secret.Keyring
-	IDs           *cxml.PayloadIDs
 	BaseURL       string
 	Now           func() time.Time
-}
-
-type sessionDB interface {
-	Transact(ctx context.Context, fn func(tx *sqlx.Tx) error) error
 }
 
 // StartPageURL is the URL a PunchOutSetupResponse sends the user to.
@@ -326,11 +320,7 @@ func (p *Pages) AddToCart(c echo.Context) error {
 	default:
 		return p.renderError(c, errs.E(errs.Invalid, "unknown action %q", c.FormValue("action")))
 	}
-	err = p.DB.Transact(c.Request().Context(), func(tx *sqlx.Tx) error {
-		_, _, err := AddToCart(c.Request().Context(), tx, p.Sessions, p.Catalog, sess, offerID, p.Now())
-		return err
-	})
-	if err != nil {
+	if err := p.Carts.Add(c.Request().Context(), sess, offerID); err != nil {
 		return p.renderError(c, ended(err, sess, conn, pc))
 	}
 	return c.Redirect(http.StatusSeeOther, StartPageURL(p.BaseURL, c.Param("token"))+"/cart?added="+url.QueryEscape(offerID))
@@ -342,10 +332,7 @@ func (p *Pages) RemoveFromCart(c echo.Context) error {
 	if err != nil {
 		return p.renderError(c, err)
 	}
-	err = p.DB.Transact(c.Request().Context(), func(tx *sqlx.Tx) error {
-		return RemoveFromCart(c.Request().Context(), tx, p.Sessions, sess, c.FormValue("offer_id"))
-	})
-	if err != nil {
+	if err := p.Carts.Remove(c.Request().Context(), sess, c.FormValue("offer_id")); err != nil {
 		return p.renderError(c, ended(err, sess, conn, pc))
 	}
 	return c.Redirect(http.StatusSeeOther, StartPageURL(p.BaseURL, c.Param("token"))+"/cart")
@@ -374,7 +361,7 @@ func (p *Pages) Cart(c echo.Context) error {
 	if err != nil {
 		return p.renderError(c, err)
 	}
-	cart, err := LoadCart(c.Request().Context(), nil, p.Sessions, p.Catalog, conn, sess, p.Now())
+	cart, err := p.Carts.Get(c.Request().Context(), conn, sess)
 	if err != nil {
 		return err
 	}
@@ -431,7 +418,7 @@ func (p *Pages) Checkout(c echo.Context) error {
 		return p.render(c, http.StatusForbidden, "message", messageView{pageContext: pc,
 			Heading: "This cart cannot be returned to " + conn.SystemName(), Message: cannotReturn(conn, err)})
 	}
-	out, cart, err := p.returnCart(ctx, sess, conn, web.RequestID(c))
+	out, cart, err := p.Carts.Return(ctx, sess, conn, web.RequestID(c))
 	if err != nil {
 		return p.renderError(c, ended(err, sess, conn, pc))
 	}
@@ -453,41 +440,6 @@ func (p *Pages) Checkout(c echo.Context) error {
 		SystemName, Action, Field, Value, Total, Nonce, Target string
 		Count                                                  int
 	}{conn.SystemName(), strings.TrimSpace(sess.BrowserFormPostURL), conn.FormPostField, value, total, n64, "", len(cart.Lines)})
-}
-
-// returnCart marks the session returned, makes the PunchOutOrderMessage
-// of its cart and logs it, in one transaction. A line whose offer expired
-// or was revised refuses the whole cart, and the session stays open. Of
-// two checkouts of one session, one returns the cart and the other gets
-// ErrCartReturned.
-func (p *Pages) returnCart(ctx context.Context, sess *Session, conn *Connection, requestID string) ([]byte, *Cart, error) {
-	var out []byte
-	var cart *Cart
-	err := p.DB.Transact(ctx, func(tx *sqlx.Tx) error {
-		// First: the conditional update decides the race, and on
-		// PostgreSQL its row lock makes a concurrent change to the cart
-		// wait, or this wait for it, so the cart read next is final.
-		if err := p.Sessions.MarkReturned(ctx, tx, sess); err != nil {
-			return err
-		}
-		var err error
-		cart, err = LoadCart(ctx, tx, p.Sessions, p.Catalog, conn, sess, p.Now())
-		if err != nil {
-			return err
-		}
-		for _, l := range cart.Lines {
-			if l.Stale != "" {
-				return errs.E(errs.Conflict, "%s: %s", l.Product.Name, l.Stale)
-			}
-		}
-		doc := p.orderMessage(conn, sess, cart)
-		if out, err = cxml.Marshal(doc); err != nil {
-			return err
-		}
-		rec := exchange.NewOutRecord(p.Now(), requestID, doc.Kind(), doc.PayloadID, out, conn.ID, conn.OrganizationID)
-		return exchange.InsertRecord(ctx, tx, rec)
-	})
-	return out, cart, err
 }
 
 // cannotReturn says on a page why a session's cart cannot go back to its

@@ -13,8 +13,8 @@ import (
 // offer, priced by the cart rules, each carrying the signed quote
 // reference the order step verifies. An empty cart gives an empty
 // message, which buyers read as "the user cancelled".
-func (p *Pages) orderMessage(conn *Connection, sess *Session, cart *Cart) *cxml.Document {
-	now := p.Now()
+func (s *Carts) orderMessage(conn *Connection, sess *Session, cart *Cart) *cxml.Document {
+	now := s.Now()
 	msg := &cxml.PunchOutOrderMessage{
 		BuyerCookie:      sess.BuyerCookie,
 		OperationAllowed: operationAllowed(sess.Operation),
@@ -30,7 +30,7 @@ func (p *Pages) orderMessage(conn *Connection, sess *Session, cart *Cart) *cxml.
 			LineNumber: i + 1,
 			ItemID: cxml.ItemID{
 				SupplierPartID:          l.Offer.ID,
-				SupplierPartAuxiliaryID: QuoteRef{OfferID: l.Offer.ID, Revision: l.Item.OfferRevision, SessionID: sess.ID}.Encode(p.Keys),
+				SupplierPartAuxiliaryID: QuoteRef{OfferID: l.Offer.ID, Revision: l.Item.OfferRevision, SessionID: sess.ID}.Encode(s.Keys),
 			},
 			ItemDetail: cxml.ItemDetail{
 				UnitPrice:          cxml.NewMoney(l.UnitPrice, l.Offer.Currency),
@@ -54,7 +54,7 @@ func (p *Pages) orderMessage(conn *Connection, sess *Session, cart *Cart) *cxml.
 		msg.Items = append(msg.Items, it)
 	}
 	return &cxml.Document{
-		PayloadID: p.IDs.New(),
+		PayloadID: s.IDs.New(),
 		Timestamp: cxml.Timestamp{Time: now, Zoned: true, Valid: true},
 		Header: &cxml.Header{
 			From:   cxml.Party{Credentials: []cxml.Credential{{Domain: conn.SupplierCredential.Domain, Identity: conn.SupplierCredential.Identity}}},

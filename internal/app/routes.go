@@ -24,9 +24,10 @@ func (a *App) routes() {
 	cat := &catalog.HTTP{Store: a.Catalog}
 	inv := &invoicing.HTTP{POs: a.POs, Agreements: a.Agreements, Billing: a.Billing}
 	subs := &punchout.Subscriptions{DB: a.DB, Sessions: a.Sessions, Orgs: a.Organizations, Catalog: a.Catalog, Agreements: a.Agreements, Now: a.Config.Now}
+	carts := &punchout.Carts{DB: a.DB, Sessions: a.Sessions, Catalog: a.Catalog, Keys: a.Keys, IDs: a.IDs, Now: a.Config.Now}
 	pages := &punchout.Pages{
-		DB: a.DB, Sessions: a.Sessions, Connections: a.Connections, Catalog: a.Catalog, Orgs: a.Organizations,
-		Subscriptions: subs, Keys: a.Keys, IDs: a.IDs, BaseURL: a.Config.BaseURL, Now: a.Config.Now,
+		Sessions: a.Sessions, Connections: a.Connections, Catalog: a.Catalog, Orgs: a.Organizations,
+		Carts: carts, Subscriptions: subs, BaseURL: a.Config.BaseURL, Now: a.Config.Now,
 	}
 	checkout := &punchout.CheckoutHTTP{Subscriptions: subs}
 	exchanges := &exchange.HTTP{DB: a.DB.R}
