@@ -328,8 +328,3 @@ func openUpdated(res sql.Result, err error) error {
 	}
 	return nil
 }
-
-// Transact runs fn in a write transaction.
-func (s *Sessions) Transact(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	return s.db.Transact(ctx, fn)
-}
