@@ -628,10 +628,31 @@ func (b *Billing) drawDown(ctx context.Context, tx sqlx.ExtContext, org, po, lin
 	if !(newBalance.LessThan(threshold) && !balance.LessThan(threshold)) {
 		return 0, nil
 	}
-	return b.notifyContacts(ctx, tx, org, po, "balance:"+lineItem,
-		fmt.Sprintf("Purchase order %s: balance below 75%%", po),
+	subject, body := balanceNotice(po, money(newBalance), money(total), money(amount))
+	return b.notifyContacts(ctx, tx, org, po, "balance:"+lineItem, subject, body, now)
+}
+
+// balanceNotice is the subject and body of the 75% balance notice.
+func balanceNotice(po, balance, total, invoice string) (string, string) {
+	return fmt.Sprintf("Purchase order %s: balance below 75%%", po),
 		fmt.Sprintf("The balance of a line item of purchase order %s fell to %s of %s after an invoice of %s.\n\nAdd funds to the line item or another purchase order to keep invoices matched.\n",
-			po, money(newBalance), money(total), money(amount)), now)
+			po, balance, total, invoice)
+}
+
+// expiryNotice is the subject and body of the expiry notice.
+func expiryNotice(po, end string) (string, string) {
+	return fmt.Sprintf("Purchase order %s expires on %s", po, end),
+		fmt.Sprintf("Purchase order %s expires on %s. Extend it or add another purchase order so that invoices keep carrying a PO number.\n",
+			po, end)
+}
+
+// noticeText is the text one contact receives.
+func noticeText(contact, body string) string {
+	greeting := "Hello"
+	if contact != "" {
+		greeting += " " + contact
+	}
+	return greeting + ",\n\n" + body
 }
 
 // notifyContacts emails every contact of a PO, once per kind of notice.
@@ -650,11 +671,7 @@ func (b *Billing) notifyContacts(ctx context.Context, tx sqlx.ExtContext, org, p
 		return 0, err
 	}
 	for _, c := range contacts {
-		greeting := "Hello"
-		if c.Name != "" {
-			greeting += " " + c.Name
-		}
-		if _, err := mail.Enqueue(ctx, tx, org, c.Email, subject, greeting+",\n\n"+body, now); err != nil && !errs.Is(err, errs.Invalid) {
+		if _, err := mail.Enqueue(ctx, tx, org, c.Email, subject, noticeText(c.Name, body), now); err != nil && !errs.Is(err, errs.Invalid) {
 			return 0, err
 		}
 	}
@@ -677,10 +694,8 @@ func (b *Billing) expiryNotices(ctx context.Context, through time.Time) (int, er
 			continue
 		}
 		err := b.DB.Transact(ctx, func(tx *sqlx.Tx) error {
-			n, err := b.notifyContacts(ctx, tx, p.OrganizationID, p.PONumber, "expiry:"+p.ExpirationMonth,
-				fmt.Sprintf("Purchase order %s expires on %s", p.PONumber, end.Format(time.DateOnly)),
-				fmt.Sprintf("Purchase order %s expires on %s. Extend it or add another purchase order so that invoices keep carrying a PO number.\n",
-					p.PONumber, end.Format(time.DateOnly)), b.Now().UTC())
+			subject, body := expiryNotice(p.PONumber, end.Format(time.DateOnly))
+			n, err := b.notifyContacts(ctx, tx, p.OrganizationID, p.PONumber, "expiry:"+p.ExpirationMonth, subject, body, b.Now().UTC())
 			notes += n
 			return err
 		})

@@ -1,0 +1,85 @@
+package punchout
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cxmlgate/punchout/catalog"
+	"github.com/cxmlgate/punchout/invoicing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from what the mail templates render")
+
+// TestAgreementMailGolden renders the "your agreement(s) exist" mail for
+// representative agreements and compares subject and body with
+// testdata/mail_*.golden, which hold the texts byte for byte.
+func TestAgreementMailGolden(t *testing.T) {
+	cloud := &catalog.Product{ID: "prod-cloud", Name: "CloudSight Observability", Vendor: "Acme Analytics"}
+	vault := &catalog.Product{ID: "prod-vault", Name: "Vault Backup", Vendor: "Keep & Sons <backup>"}
+	lint := &catalog.Product{ID: "prod-lint", Name: "LintKit", Vendor: "Tidy Co"}
+	upfront := &catalog.Offer{ID: "off-upfront", PricingModel: catalog.Upfront, Currency: "USD"}
+	free := &catalog.Offer{ID: "off-free", PricingModel: catalog.Free, Currency: "USD"}
+	byol := &catalog.Offer{ID: "off-byol", PricingModel: catalog.BYOL, Currency: "EUR"}
+	payg := &catalog.Offer{ID: "off-payg", PricingModel: catalog.PAYG, Currency: "JPY"}
+	agreement := func(id, end, value, currency, po string) *invoicing.Agreement {
+		return &invoicing.Agreement{ID: id, StartDate: "2026-12-01", EndDate: end, TotalContractValue: value, Currency: currency, PONumber: po}
+	}
+	for _, tc := range []struct {
+		golden    string
+		name, via string
+		items     []AgreementMailItem
+	}{
+		{"mail_agreement_contract", "Dana Buyer", "SAP Ariba", []AgreementMailItem{
+			{cloud, upfront, agreement("agr_1", "2027-11-30", "12000.00", "USD", "PO-4711")},
+		}},
+		{"mail_agreement_free", "", "", []AgreementMailItem{
+			{lint, free, agreement("agr_2", "", "0.00", "USD", "")},
+		}},
+		{"mail_agreement_byol_po", "Dana Buyer", "", []AgreementMailItem{
+			{vault, byol, agreement("agr_3", "", "500.00", "EUR", "PO-BYOL")},
+		}},
+		{"mail_agreement_payg_end", "", "Coupa", []AgreementMailItem{
+			{cloud, payg, agreement("agr_4", "2027-05-31", "", "JPY", "")},
+		}},
+		{"mail_agreements_several", "Dana Buyer", "SAP Ariba", []AgreementMailItem{
+			{cloud, upfront, agreement("agr_5", "2027-11-30", "12000.00", "USD", "PO-4711")},
+			{lint, free, agreement("agr_6", "", "", "USD", "")},
+			{vault, byol, agreement("agr_7", "", "", "EUR", "PO-4711")},
+			{cloud, payg, agreement("agr_8", "2027-05-31", "", "JPY", "")},
+		}},
+		{"mail_agreements_anonymous", "", "", []AgreementMailItem{
+			{lint, free, agreement("agr_9", "", "", "USD", "")},
+			{vault, byol, agreement("agr_10", "2027-01-31", "", "EUR", "PO-9")},
+		}},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			subject, body := renderAgreementMail(t, tc.name, tc.via, tc.items)
+			compareGolden(t, tc.golden, "Subject: "+subject+"\n\n"+body)
+		})
+	}
+}
+
+func renderAgreementMail(t *testing.T, name, via string, items []AgreementMailItem) (string, string) {
+	t.Helper()
+	return AgreementsMailSubject(items), AgreementsMailBody(name, items, via)
+}
+
+// compareGolden compares got with testdata/<name>.golden, or rewrites the
+// file with -update.
+func compareGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		require.NoError(t, os.MkdirAll("testdata", 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -run Golden -update to create it")
+	assert.Equal(t, string(want), got)
+}
