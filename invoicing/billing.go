@@ -628,36 +628,15 @@ func (b *Billing) drawDown(ctx context.Context, tx sqlx.ExtContext, org, po, lin
 	if !(newBalance.LessThan(threshold) && !balance.LessThan(threshold)) {
 		return 0, nil
 	}
-	subject, body := balanceNotice(po, money(newBalance), money(total), money(amount))
-	return b.notifyContacts(ctx, tx, org, po, "balance:"+lineItem, subject, body, now)
+	return b.notifyContacts(ctx, tx, org, po, "balance:"+lineItem, balanceTemplate, func(contact string) any {
+		return balanceNotice{Contact: contact, PONumber: po, Balance: money(newBalance), Total: money(total), Invoice: money(amount)}
+	}, now)
 }
 
-// balanceNotice is the subject and body of the 75% balance notice.
-func balanceNotice(po, balance, total, invoice string) (string, string) {
-	return fmt.Sprintf("Purchase order %s: balance below 75%%", po),
-		fmt.Sprintf("The balance of a line item of purchase order %s fell to %s of %s after an invoice of %s.\n\nAdd funds to the line item or another purchase order to keep invoices matched.\n",
-			po, balance, total, invoice)
-}
-
-// expiryNotice is the subject and body of the expiry notice.
-func expiryNotice(po, end string) (string, string) {
-	return fmt.Sprintf("Purchase order %s expires on %s", po, end),
-		fmt.Sprintf("Purchase order %s expires on %s. Extend it or add another purchase order so that invoices keep carrying a PO number.\n",
-			po, end)
-}
-
-// noticeText is the text one contact receives.
-func noticeText(contact, body string) string {
-	greeting := "Hello"
-	if contact != "" {
-		greeting += " " + contact
-	}
-	return greeting + ",\n\n" + body
-}
-
-// notifyContacts emails every contact of a PO, once per kind of notice.
+// notifyContacts emails every contact of a PO, once per kind of notice,
+// rendering t with what notice returns for the contact's name.
 // A PO without contacts (as one created from an order) gets none.
-func (b *Billing) notifyContacts(ctx context.Context, tx sqlx.ExtContext, org, po, kind, subject, body string, now time.Time) (int, error) {
+func (b *Billing) notifyContacts(ctx context.Context, tx sqlx.ExtContext, org, po, kind string, t *mail.Template, notice func(contact string) any, now time.Time) (int, error) {
 	res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO po_notifications (organization_id, po_number, kind, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (organization_id, po_number, kind) DO NOTHING`), org, po, kind, now)
 	if err != nil {
@@ -671,7 +650,11 @@ func (b *Billing) notifyContacts(ctx context.Context, tx sqlx.ExtContext, org, p
 		return 0, err
 	}
 	for _, c := range contacts {
-		if _, err := mail.Enqueue(ctx, tx, org, c.Email, subject, noticeText(c.Name, body), now); err != nil && !errs.Is(err, errs.Invalid) {
+		subject, body, err := t.Render(notice(c.Name))
+		if err != nil {
+			return 0, err
+		}
+		if _, err := mail.Enqueue(ctx, tx, org, c.Email, subject, body, now); err != nil && !errs.Is(err, errs.Invalid) {
 			return 0, err
 		}
 	}
@@ -694,8 +677,9 @@ func (b *Billing) expiryNotices(ctx context.Context, through time.Time) (int, er
 			continue
 		}
 		err := b.DB.Transact(ctx, func(tx *sqlx.Tx) error {
-			subject, body := expiryNotice(p.PONumber, end.Format(time.DateOnly))
-			n, err := b.notifyContacts(ctx, tx, p.OrganizationID, p.PONumber, "expiry:"+p.ExpirationMonth, subject, body, b.Now().UTC())
+			n, err := b.notifyContacts(ctx, tx, p.OrganizationID, p.PONumber, "expiry:"+p.ExpirationMonth, expiryTemplate, func(contact string) any {
+				return expiryNotice{Contact: contact, PONumber: p.PONumber, Expires: end.Format(time.DateOnly)}
+			}, b.Now().UTC())
 			notes += n
 			return err
 		})

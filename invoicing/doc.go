@@ -8,4 +8,7 @@
 // owns the types and their tables. punchout calls into invoicing;
 // invoicing never imports punchout, and reads a connection's invoicing
 // details through the Parties interface.
+//
+// The notices to purchase order contacts (balance below 75%, expiry) are
+// worded in templates/mail_*.txt, as package mail describes.
 package invoicing

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cxmlgate/punchout/internal/mail"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from what the mail templates render")
@@ -17,19 +19,20 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/ f
 // testdata/mail_*.golden, which hold the texts byte for byte.
 func TestNoticeMailGolden(t *testing.T) {
 	for _, tc := range []struct {
-		golden, contact string
-		notice          func() (subject, body string)
+		golden string
+		t      *mail.Template
+		data   any
 	}{
-		{"mail_balance", "Pat Payables", func() (string, string) {
-			return balanceNotice("PO-FUNDS", "2.655 BHD", "15.000 BHD", "12.345 BHD")
-		}},
-		{"mail_balance_no_name", "", func() (string, string) { return balanceNotice("PO-JPY", "3000 JPY", "5000 JPY", "2000 JPY") }},
-		{"mail_expiry", "Pat Payables", func() (string, string) { return expiryNotice("PO-FUNDS", "2026-11-30") }},
-		{"mail_expiry_no_name", "", func() (string, string) { return expiryNotice("PO-100%", "2027-02-28") }},
+		{"mail_balance", balanceTemplate,
+			balanceNotice{Contact: "Pat Payables", PONumber: "PO-FUNDS", Balance: "2.655 BHD", Total: "15.000 BHD", Invoice: "12.345 BHD"}},
+		{"mail_balance_no_name", balanceTemplate, balanceNotice{PONumber: "PO-JPY", Balance: "3000 JPY", Total: "5000 JPY", Invoice: "2000 JPY"}},
+		{"mail_expiry", expiryTemplate, expiryNotice{Contact: "Pat Payables", PONumber: "PO-FUNDS", Expires: "2026-11-30"}},
+		{"mail_expiry_no_name", expiryTemplate, expiryNotice{PONumber: "PO-100%", Expires: "2027-02-28"}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
-			subject, body := tc.notice()
-			compareGolden(t, tc.golden, "Subject: "+subject+"\n\n"+noticeText(tc.contact, body))
+			subject, body, err := tc.t.Render(tc.data)
+			require.NoError(t, err)
+			compareGolden(t, tc.golden, "Subject: "+subject+"\n\n"+body)
 		})
 	}
 }

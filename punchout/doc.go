@@ -9,4 +9,8 @@
 // where billing needs a connection (to send cXML invoices), it asks
 // through invoicing.Parties, which Connections implements and the
 // composition root wires in.
+//
+// The mail announcing new agreements is worded in
+// templates/mail_agreement*.txt (see package mail for the convention);
+// the HTML pages beside them are the punchout and checkout pages.
 package punchout

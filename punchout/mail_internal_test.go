@@ -32,27 +32,27 @@ func TestAgreementMailGolden(t *testing.T) {
 	for _, tc := range []struct {
 		golden    string
 		name, via string
-		items     []AgreementMailItem
+		items     []mailItem
 	}{
-		{"mail_agreement_contract", "Dana Buyer", "SAP Ariba", []AgreementMailItem{
+		{"mail_agreement_contract", "Dana Buyer", "SAP Ariba", []mailItem{
 			{cloud, upfront, agreement("agr_1", "2027-11-30", "12000.00", "USD", "PO-4711")},
 		}},
-		{"mail_agreement_free", "", "", []AgreementMailItem{
+		{"mail_agreement_free", "", "", []mailItem{
 			{lint, free, agreement("agr_2", "", "0.00", "USD", "")},
 		}},
-		{"mail_agreement_byol_po", "Dana Buyer", "", []AgreementMailItem{
+		{"mail_agreement_byol_po", "Dana Buyer", "", []mailItem{
 			{vault, byol, agreement("agr_3", "", "500.00", "EUR", "PO-BYOL")},
 		}},
-		{"mail_agreement_payg_end", "", "Coupa", []AgreementMailItem{
+		{"mail_agreement_payg_end", "", "Coupa", []mailItem{
 			{cloud, payg, agreement("agr_4", "2027-05-31", "", "JPY", "")},
 		}},
-		{"mail_agreements_several", "Dana Buyer", "SAP Ariba", []AgreementMailItem{
+		{"mail_agreements_several", "Dana Buyer", "SAP Ariba", []mailItem{
 			{cloud, upfront, agreement("agr_5", "2027-11-30", "12000.00", "USD", "PO-4711")},
 			{lint, free, agreement("agr_6", "", "", "USD", "")},
 			{vault, byol, agreement("agr_7", "", "", "EUR", "PO-4711")},
 			{cloud, payg, agreement("agr_8", "2027-05-31", "", "JPY", "")},
 		}},
-		{"mail_agreements_anonymous", "", "", []AgreementMailItem{
+		{"mail_agreements_anonymous", "", "", []mailItem{
 			{lint, free, agreement("agr_9", "", "", "USD", "")},
 			{vault, byol, agreement("agr_10", "2027-01-31", "", "EUR", "PO-9")},
 		}},
@@ -64,9 +64,22 @@ func TestAgreementMailGolden(t *testing.T) {
 	}
 }
 
-func renderAgreementMail(t *testing.T, name, via string, items []AgreementMailItem) (string, string) {
+// mailItem is what createAgreements and subscribe start from.
+type mailItem struct {
+	p *catalog.Product
+	o *catalog.Offer
+	a *invoicing.Agreement
+}
+
+func renderAgreementMail(t *testing.T, name, via string, items []mailItem) (string, string) {
 	t.Helper()
-	return AgreementsMailSubject(items), AgreementsMailBody(name, items, via)
+	m := agreementMail{Name: name, Via: via}
+	for _, it := range items {
+		m.Agreements = append(m.Agreements, newAgreementLine(it.p, it.o, it.a))
+	}
+	subject, body, err := m.render()
+	require.NoError(t, err)
+	return subject, body
 }
 
 // compareGolden compares got with testdata/<name>.golden, or rewrites the

@@ -432,90 +432,18 @@ func (o *Orders) createAgreements(ctx context.Context, tx *sqlx.Tx, r *Request, 
 		mails[k] = append(mails[k], i)
 	}
 	for _, k := range who {
-		var items []AgreementMailItem
+		m := agreementMail{Name: k.name, Via: r.Conn.SystemName()}
 		for _, i := range mails[k] {
-			items = append(items, AgreementMailItem{Product: lines[i].product, Offer: lines[i].offer, Agreement: as[i]})
+			m.Agreements = append(m.Agreements, newAgreementLine(lines[i].product, lines[i].offer, as[i]))
+		}
+		subject, body, err := m.render()
+		if err != nil {
+			return 0, err
 		}
 		// An address that is not one gets no mail; the agreements stand.
-		if _, err := mail.Enqueue(ctx, tx, r.Conn.OrganizationID, k.email, AgreementsMailSubject(items),
-			AgreementsMailBody(k.name, items, r.Conn.SystemName()), r.Now); err != nil && !errs.Is(err, errs.Invalid) {
+		if _, err := mail.Enqueue(ctx, tx, r.Conn.OrganizationID, k.email, subject, body, r.Now); err != nil && !errs.Is(err, errs.Invalid) {
 			return 0, err
 		}
 	}
 	return len(as), nil
-}
-
-// AgreementMailItem is one agreement a notification announces.
-type AgreementMailItem struct {
-	Product   *catalog.Product
-	Offer     *catalog.Offer
-	Agreement *invoicing.Agreement
-}
-
-// AgreementsMailSubject is the subject of the "your agreements exist" mail.
-func AgreementsMailSubject(items []AgreementMailItem) string {
-	if len(items) == 1 {
-		return AgreementMailSubject(items[0].Product)
-	}
-	return fmt.Sprintf("Your %d subscriptions are active", len(items))
-}
-
-// AgreementsMailBody lists the new agreements of one subscriber.
-func AgreementsMailBody(name string, items []AgreementMailItem, via string) string {
-	if len(items) == 1 {
-		return AgreementMailBody(name, items[0].Product, items[0].Offer, items[0].Agreement, via)
-	}
-	var b strings.Builder
-	greeting := "Hello"
-	if name != "" {
-		greeting += " " + name
-	}
-	fmt.Fprintf(&b, "%s,\n\nyour requests were approved", greeting)
-	if via != "" {
-		fmt.Fprintf(&b, " in %s", via)
-	}
-	fmt.Fprintf(&b, ", and these agreements have been created:\n")
-	for _, it := range items {
-		fmt.Fprintf(&b, "\n- %s by %s: agreement %s, %s, from %s", it.Product.Name, it.Product.Vendor, it.Agreement.ID,
-			it.Offer.PricingModel.Label(), it.Agreement.StartDate)
-		if it.Agreement.EndDate != "" {
-			fmt.Fprintf(&b, " to %s", it.Agreement.EndDate)
-		}
-		if it.Agreement.PONumber != "" {
-			fmt.Fprintf(&b, ", PO %s", it.Agreement.PONumber)
-		}
-	}
-	b.WriteString("\n\nNo further action is needed from you.\n")
-	return b.String()
-}
-
-// AgreementMailSubject is the subject of the "your agreement exists" mail.
-func AgreementMailSubject(p *catalog.Product) string {
-	return "Your subscription to " + p.Name + " is active"
-}
-
-// AgreementMailBody is the text of the "your agreement exists" mail.
-func AgreementMailBody(name string, p *catalog.Product, o *catalog.Offer, a *invoicing.Agreement, via string) string {
-	var b strings.Builder
-	greeting := "Hello"
-	if name != "" {
-		greeting += " " + name
-	}
-	fmt.Fprintf(&b, "%s,\n\nyour request for %s by %s was approved", greeting, p.Name, p.Vendor)
-	if via != "" {
-		fmt.Fprintf(&b, " in %s", via)
-	}
-	fmt.Fprintf(&b, ", and the agreement has been created.\n\n")
-	fmt.Fprintf(&b, "Agreement:      %s\nOffer:          %s (%s)\nStarts:         %s\n", a.ID, o.ID, o.PricingModel.Label(), a.StartDate)
-	if a.EndDate != "" {
-		fmt.Fprintf(&b, "Ends:           %s\n", a.EndDate)
-	}
-	if a.TotalContractValue != "" && o.PricingModel != catalog.Free && o.PricingModel != catalog.BYOL {
-		fmt.Fprintf(&b, "Contract value: %s %s\n", a.TotalContractValue, a.Currency)
-	}
-	if a.PONumber != "" {
-		fmt.Fprintf(&b, "PO number:      %s\n", a.PONumber)
-	}
-	b.WriteString("\nNo further action is needed from you.\n")
-	return b.String()
 }

@@ -59,8 +59,12 @@ func subscribe(ctx context.Context, tx *sqlx.Tx, agreements *invoicing.Agreement
 		return nil, err
 	}
 	if s.Email != "" {
-		if _, err := mail.Enqueue(ctx, tx, s.OrganizationID, s.Email, AgreementMailSubject(s.Product),
-			AgreementMailBody(s.Name, s.Product, s.Offer, a, s.Via), now); err != nil && !errs.Is(err, errs.Invalid) {
+		m := agreementMail{Name: s.Name, Via: s.Via, Agreements: []agreementLine{newAgreementLine(s.Product, s.Offer, a)}}
+		subject, body, err := m.render()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := mail.Enqueue(ctx, tx, s.OrganizationID, s.Email, subject, body, now); err != nil && !errs.Is(err, errs.Invalid) {
 			return nil, err
 		}
 	}

@@ -7,6 +7,13 @@
 // the same Message-ID, so the receiving side sees one message. Without an
 // SMTP server configured, messages stay in the outbox, visible through
 // the admin API.
+//
+// The texts are not here: each package that sends a notification owns
+// its words, as text/template files named templates/mail_<notice>.txt
+// and embedded with go:embed. Each file defines a "subject" and a "body"
+// template, rendered with a typed struct that carries only the data the
+// text needs; ParseTemplate checks both at init, so a broken template
+// fails every test of its package rather than one send in production.
 package mail
 
 import (

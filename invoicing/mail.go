@@ -1,0 +1,33 @@
+package invoicing
+
+import (
+	"embed"
+
+	"github.com/cxmlgate/punchout/internal/mail"
+)
+
+//go:embed templates/mail_*.txt
+var mailFS embed.FS
+
+// Parsed once, so a broken template fails every test of the package.
+var (
+	balanceTemplate = mail.MustParseTemplate(mailFS, "templates/mail_balance.txt")
+	expiryTemplate  = mail.MustParseTemplate(mailFS, "templates/mail_expiry.txt")
+)
+
+// balanceNotice tells a PO contact that a line item's balance fell below
+// 75% of its amount. The amounts carry their currency ("2.655 BHD").
+type balanceNotice struct {
+	Contact  string // the contact's name; empty greets without one
+	PONumber string
+	Balance  string // after the invoice
+	Total    string // the line item's amount
+	Invoice  string // the invoice that drew the balance down
+}
+
+// expiryNotice tells a PO contact that the PO expires soon.
+type expiryNotice struct {
+	Contact  string // the contact's name; empty greets without one
+	PONumber string
+	Expires  string // the last day, YYYY-MM-DD
+}
