@@ -1,18 +1,13 @@
 package invoicing
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cxmlgate/punchout/internal/golden"
 	"github.com/cxmlgate/punchout/internal/mail"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from what the mail templates render")
 
 // TestNoticeMailGolden renders the purchase order notices for
 // representative data and compares subject and body with
@@ -32,22 +27,7 @@ func TestNoticeMailGolden(t *testing.T) {
 		t.Run(tc.golden, func(t *testing.T) {
 			subject, body, err := tc.t.Render(tc.data)
 			require.NoError(t, err)
-			compareGolden(t, tc.golden, "Subject: "+subject+"\n\n"+body)
+			golden.Compare(t, tc.golden, "Subject: "+subject+"\n\n"+body)
 		})
 	}
-}
-
-// compareGolden compares got with testdata/<name>.golden, or rewrites the
-// file with -update.
-func compareGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -run Golden -update to create it")
-	assert.Equal(t, string(want), got)
 }

@@ -1,19 +1,14 @@
 package punchout
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cxmlgate/punchout/catalog"
+	"github.com/cxmlgate/punchout/internal/golden"
 	"github.com/cxmlgate/punchout/invoicing"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from what the mail templates render")
 
 // TestAgreementMailGolden renders the "your agreement(s) exist" mail for
 // representative agreements and compares subject and body with
@@ -59,7 +54,7 @@ func TestAgreementMailGolden(t *testing.T) {
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			subject, body := renderAgreementMail(t, tc.name, tc.via, tc.items)
-			compareGolden(t, tc.golden, "Subject: "+subject+"\n\n"+body)
+			golden.Compare(t, tc.golden, "Subject: "+subject+"\n\n"+body)
 		})
 	}
 }
@@ -80,19 +75,4 @@ func renderAgreementMail(t *testing.T, name, via string, items []mailItem) (stri
 	subject, body, err := m.render()
 	require.NoError(t, err)
 	return subject, body
-}
-
-// compareGolden compares got with testdata/<name>.golden, or rewrites the
-// file with -update.
-func compareGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -run Golden -update to create it")
-	assert.Equal(t, string(want), got)
 }
