@@ -184,10 +184,6 @@ func credentialKey(from, to, sender Credential) string {
 		strings.ToLower(sender.Domain) + sep + sender.Identity
 }
 
-// FormPostAllowed reports whether a cart may be posted to rawURL; see
-// CheckFormPost.
-func (c *Connection) FormPostAllowed(rawURL string) bool { return c.CheckFormPost(rawURL) == nil }
-
 // CheckFormPost says why a cart may not be posted to rawURL, or returns
 // nil when it may. Setup checks it before a session opens and checkout
 // again before the cart leaves (the allow-list may have changed since).

@@ -33,10 +33,10 @@ func TestDemoConnectionsHaveAllowLists(t *testing.T) {
 				punchout.Coupa: {"https://demo.coupahost.com/punchout/checkout?id=27"},
 				punchout.Ariba: {"https://service.ariba.com/Buyer.aw/109553001/aw?awh=r&awssk=hY2sVmdE&dard=1", "https://s1.ariba.com/Buyer/Main"},
 			}[c.System] {
-				assert.True(t, conn.FormPostAllowed(u), "%s allows %s", c.ID, u)
+				assert.True(t, conn.CheckFormPost(u) == nil, "%s allows %s", c.ID, u)
 			}
-			assert.True(t, conn.FormPostAllowed("http://127.0.0.1:43117/punchout/checkout?id=27"), "the tests' stand-in buyer")
-			assert.False(t, conn.FormPostAllowed("https://evil.example/collect"))
+			assert.True(t, conn.CheckFormPost("http://127.0.0.1:43117/punchout/checkout?id=27") == nil, "the tests' stand-in buyer")
+			assert.False(t, conn.CheckFormPost("https://evil.example/collect") == nil)
 		}
 
 		// A database seeded before the lists existed, and an admin's own list.

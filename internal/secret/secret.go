@@ -84,17 +84,6 @@ func EqualDigest(sum []byte, stored string) bool {
 	return hmac.Equal(sum, want)
 }
 
-// Verify reports, in constant time, whether secret has the stored digest.
-func (k *Keyring) Verify(secret, digest string) bool {
-	want, err := hex.DecodeString(digest)
-	if err != nil {
-		return false
-	}
-	m := hmac.New(sha256.New, k.digestKey)
-	m.Write([]byte(secret))
-	return hmac.Equal(m.Sum(nil), want)
-}
-
 // Encrypt seals plain for storage; the result is base64 text.
 func (k *Keyring) Encrypt(plain string) (string, error) {
 	nonce := make([]byte, k.aead.NonceSize())
