@@ -1,6 +1,8 @@
 // Package exchange is the log of every cXML document the gateway receives
-// or sends: direction, type, connection, payloadID, status code, duration
-// and the document itself with its shared secrets removed. It also holds
+// or sends: direction, type, connection, payloadID, status code, duration,
+// size and SHA-256, and the document itself decoded to UTF-8 with its
+// shared secrets removed (of a refusal before authentication, only its
+// first MaxRefusalStored bytes). Purge applies its retention. It also holds
 // the answers that make inbound requests idempotent: a request that
 // repeats a payloadID from the same connection gets the stored answer,
 // byte for byte, and changes nothing (the repeat itself is logged, as a

@@ -1,5 +1,7 @@
--- The exchange log under hostile traffic: a refused document is kept only
--- as a short prefix, with the size and SHA-256 of what was sent; listing
+-- The exchange log under hostile traffic. Documents are now stored decoded
+-- to UTF-8 and redacted (not byte for byte, as 00001 says); a refused
+-- document is kept only as a short prefix, with the size and SHA-256 of
+-- what was sent; listing
 -- reads no documents and pages by (created_at, id); retention deletes by
 -- age, and the indexes on answer_id and replay_of keep its foreign-key
 -- checks from scanning the table (partial: most rows have neither, and
