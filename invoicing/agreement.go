@@ -406,7 +406,7 @@ func (s *Agreements) SetPONumbers(ctx context.Context, agreementID string, po, u
 // Cancel cancels an agreement inside tx: its charges not yet invoiced are
 // cancelled, and invoices that prepaid time after today get a credit memo
 // for the unused days.
-func (s *Agreements) Cancel(ctx context.Context, tx sqlx.ExtContext, agreementID string, now time.Time) error {
+func (s *Agreements) Cancel(ctx context.Context, tx *sqlx.Tx, agreementID string, now time.Time) error {
 	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE agreements SET status = 'cancelled', cancelled_at = ?, updated_at = ? WHERE id = ? AND status = 'active'`),
 		now.UTC(), now.UTC(), agreementID)
 	if err != nil {

@@ -56,6 +56,10 @@ type Billing struct {
 	Parties Parties
 	// Progress, when set, is told how far a run is.
 	Progress func(stage string, done, total int)
+	// Jobs takes the delivery job of each cXML invoice, and Mail the
+	// notices to PO contacts, in the transaction that makes them.
+	Jobs Jobs
+	Mail *mail.Outbox
 }
 
 // RunResult counts what a billing run made.
@@ -240,9 +244,14 @@ func (b *Billing) billCharge(ctx context.Context, c dueCharge, party *InvoicePar
 				}
 				status, note = "pending", ""
 			}
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET delivery_status = ?, document = ?, payload_id = ?, next_attempt_at = ?, last_error = ? WHERE id = ?`),
-				status, doc, payloadID, now, note, inv.ID); err != nil {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET delivery_status = ?, document = ?, payload_id = ?, last_error = ? WHERE id = ?`),
+				status, doc, payloadID, note, inv.ID); err != nil {
 				return err
+			}
+			if status == "pending" {
+				if err := b.Jobs.Insert(ctx, tx, DeliverInvoice{InvoiceID: inv.ID}); err != nil {
+					return err
+				}
 			}
 		}
 		if c.Kind == ChargeInstallment && inv.PONumber != "" {
@@ -598,7 +607,7 @@ func (b *Billing) matchCandidates(ctx context.Context, tx sqlx.ExtContext, org s
 // drawDown lowers a tracked line item's balance by an invoice, and emails
 // the PO's contacts once when the balance falls below 75% of the amount.
 // Marketplace line items are never tracked.
-func (b *Billing) drawDown(ctx context.Context, tx sqlx.ExtContext, org, po, lineItem string, amount decimal.Decimal, now time.Time) (int, error) {
+func (b *Billing) drawDown(ctx context.Context, tx *sqlx.Tx, org, po, lineItem string, amount decimal.Decimal, now time.Time) (int, error) {
 	var l lineRow
 	err := sqlx.GetContext(ctx, tx, &l, tx.Rebind(`SELECT `+lineColumns+` FROM po_line_items WHERE organization_id = ? AND po_number = ? AND id = ?`), org, po, lineItem)
 	if err != nil {
@@ -636,7 +645,7 @@ func (b *Billing) drawDown(ctx context.Context, tx sqlx.ExtContext, org, po, lin
 // notifyContacts emails every contact of a PO, once per kind of notice,
 // rendering t with what notice returns for the contact's name.
 // A PO without contacts (as one created from an order) gets none.
-func (b *Billing) notifyContacts(ctx context.Context, tx sqlx.ExtContext, org, po, kind string, t *mail.Template, notice func(contact string) any, now time.Time) (int, error) {
+func (b *Billing) notifyContacts(ctx context.Context, tx *sqlx.Tx, org, po, kind string, t *mail.Template, notice func(contact string) any, now time.Time) (int, error) {
 	res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO po_notifications (organization_id, po_number, kind, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (organization_id, po_number, kind) DO NOTHING`), org, po, kind, now)
 	if err != nil {
@@ -654,7 +663,7 @@ func (b *Billing) notifyContacts(ctx context.Context, tx sqlx.ExtContext, org, p
 		if err != nil {
 			return 0, err
 		}
-		if _, err := mail.Enqueue(ctx, tx, org, c.Email, subject, body, now); err != nil && !errs.Is(err, errs.Invalid) {
+		if _, err := b.Mail.Enqueue(ctx, tx, org, c.Email, subject, body, now); err != nil && !errs.Is(err, errs.Invalid) {
 			return 0, err
 		}
 	}

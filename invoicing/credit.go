@@ -17,7 +17,7 @@ import (
 // days' share of the invoice, negative, carrying the same PO. For a
 // connection that takes cXML invoices, the credit memo is a
 // lineLevelCreditMemo that names the original invoice's payloadID.
-func (b *Billing) CreditUnused(ctx context.Context, tx sqlx.ExtContext, agreementID string, cancelled time.Time) (int, error) {
+func (b *Billing) CreditUnused(ctx context.Context, tx *sqlx.Tx, agreementID string, cancelled time.Time) (int, error) {
 	day := cancelled.UTC().Format(time.DateOnly)
 	var originals []struct {
 		Invoice
@@ -68,16 +68,21 @@ func (b *Billing) CreditUnused(ctx context.Context, tx sqlx.ExtContext, agreemen
 			}
 			cm.DeliveryStatus = "pending"
 		}
-		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO invoices (`+invoiceColumns+`, payload_id, document, next_attempt_at, purpose, credits_invoice_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (bill_key) DO NOTHING`),
+		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO invoices (`+invoiceColumns+`, payload_id, document, purpose, credits_invoice_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (bill_key) DO NOTHING`),
 			cm.ID, cm.OrganizationID, cm.ConnectionID, cm.Kind, cm.BillKey, cm.AgreementID, cm.PONumber, cm.POLineItemID,
 			cm.BillingPeriod, cm.PeriodStart, cm.PeriodEnd, cm.InvoiceDate, cm.Total, cm.Currency, cm.DeliveryStatus, 0, now,
-			payloadID, doc, now, cm.Purpose, cm.CreditsInvoiceID)
+			payloadID, doc, cm.Purpose, cm.CreditsInvoiceID)
 		if err != nil {
 			return made, err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			continue
+		}
+		if cm.DeliveryStatus == "pending" {
+			if err := b.Jobs.Insert(ctx, tx, DeliverInvoice{InvoiceID: cm.ID}); err != nil {
+				return made, err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO invoice_lines (invoice_id, line_number, agreement_id, description, quantity, unit_price, amount)
 			VALUES (?, 1, ?, ?, '1', ?, ?)`), cm.ID, agreementID,

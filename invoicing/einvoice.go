@@ -3,22 +3,24 @@ package invoicing
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
 	"github.com/shopspring/decimal"
 
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
-	"github.com/cxmlgate/punchout/internal/mail"
+	"github.com/cxmlgate/punchout/internal/jobs"
 )
 
 // InvoiceParty is what a connection's cXML invoices need: where they go
@@ -132,23 +134,54 @@ func (b *Billing) Document(ctx context.Context, invoiceID string) ([]byte, error
 // queue, for an operator: the same document is sent again.
 func (b *Billing) Resend(ctx context.Context, invoiceID string) error {
 	return b.DB.Transact(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET delivery_status = 'pending', next_attempt_at = ?, lease_until = NULL
-			WHERE id = ? AND document IS NOT NULL AND delivery_status IN ('failed', 'delivered', 'pending')`), b.Now().UTC(), invoiceID)
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET delivery_status = 'pending'
+			WHERE id = ? AND document IS NOT NULL AND delivery_status IN ('failed', 'delivered', 'pending')`), invoiceID)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.E(errs.NotFound, "invoice %s has no cXML document to resend", invoiceID)
 		}
-		return nil
+		return b.Jobs.Insert(ctx, tx, DeliverInvoice{InvoiceID: invoiceID})
 	})
 }
 
-// Deliverer posts pending cXML invoices to their connection's endpoint:
-// transport errors, HTTP 5xx and cXML 5xx are retried with backoff and
-// jitter; a cXML 4xx parks the invoice as failed with the buyer's status
-// text, until an operator resends it. Each attempt claims the invoice
-// under a lease, so two deliverers never send it at once.
+// Jobs inserts a job in the caller's transaction (jobs.Queue).
+type Jobs interface {
+	Insert(ctx context.Context, tx *sqlx.Tx, args river.JobArgs) error
+}
+
+// DeliverInvoice is the job that posts one invoice's cXML document to
+// its connection's endpoint. It is inserted with the invoice (and again
+// by Resend); a job that finds its invoice delivered or failed does
+// nothing, so a second job for one invoice is harmless.
+type DeliverInvoice struct {
+	InvoiceID string `json:"invoice_id"`
+}
+
+// Kind names the job in the queue.
+func (DeliverInvoice) Kind() string { return "deliver_invoice" }
+
+// InsertOpts puts the job on the invoices queue, tried up to 12 times
+// (River's backoff spreads them over about a day).
+func (DeliverInvoice) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueInvoices, MaxAttempts: 12}
+}
+
+// Deliverer is the worker of DeliverInvoice. Transport errors, HTTP 5xx
+// and cXML 5xx return an error, and River tries again with backoff and
+// jitter; a cXML 4xx ends the job (cancelled) and parks the invoice as
+// failed with the buyer's status text, until an operator resends it.
+//
+// An attempt marks the invoice as being sent (sending_since) before it
+// posts, and clears the mark with the outcome. A mark still there when
+// the invoice is tried again, older than Stale, says the attempt before
+// was cut off by a crash after the post may have reached the buyer: then
+// a refusal counts as delivered only when it is the buyer's documented
+// answer to an invoice number it already has (duplicateInvoiceAnswer). A
+// younger mark is an attempt in flight elsewhere (a resend's second
+// job): the job waits a minute (snooze) and looks again. A credit memo
+// waits the same way until the invoice it credits is delivered.
 //
 // An invoice carries the connection's shared secret, so it goes to the
 // configured endpoint's host and nowhere else. The endpoint must be
@@ -159,6 +192,8 @@ func (b *Billing) Resend(ctx context.Context, invoiceID string) error {
 // connection's endpoint is updated, an operator resends the invoice
 // (POST /api/v1/invoices/{id}/resend).
 type Deliverer struct {
+	river.WorkerDefaults[DeliverInvoice]
+
 	DB      dbLike
 	Parties Parties
 	// Client sends the invoices (default: a 60 s timeout and Go's default
@@ -166,186 +201,260 @@ type Deliverer struct {
 	// proxy sees only the TLS tunnel to the endpoint's host, and Go never
 	// proxies the loopback addresses that may use http). Its
 	// CheckRedirect is ignored.
-	Client      *http.Client
-	Log         *slog.Logger
-	Now         func() time.Time
-	Lease       time.Duration
-	MaxAttempts int
-	// Backoff is the wait before the next attempt (default mail.Backoff:
-	// exponential with jitter).
-	Backoff func(attempt int) time.Duration
+	Client *http.Client
+	Log    *slog.Logger
+	Now    func() time.Time
+	// Stale is the age of a sending mark that no attempt still holds
+	// (the queue's rescue time: jobs.Config.RescueAfter).
+	Stale time.Duration
 }
 
 type dbLike interface {
 	Transact(ctx context.Context, fn func(tx *sqlx.Tx) error) error
 }
 
-func (d *Deliverer) defaults() {
-	if d.Now == nil {
-		d.Now = time.Now
+// Work makes one delivery attempt.
+func (d *Deliverer) Work(ctx context.Context, job *river.Job[DeliverInvoice]) error {
+	a, err := d.Attempt(ctx, job.Args.InvoiceID, job.Attempt >= job.MaxAttempts)
+	if err != nil {
+		return err
 	}
-	if d.Lease == 0 {
-		d.Lease = 2 * time.Minute
+	switch a.Outcome {
+	case Retry:
+		return errors.New(a.Detail)
+	case Failed:
+		return river.JobCancel(errors.New(a.Detail))
+	case Busy:
+		return river.JobSnooze(time.Minute)
 	}
-	if d.MaxAttempts == 0 {
-		d.MaxAttempts = 12
-	}
-	if d.Client == nil {
-		d.Client = &http.Client{Timeout: 60 * time.Second}
-	}
-	if d.Backoff == nil {
-		d.Backoff = mail.Backoff
-	}
+	return nil
 }
 
-// Run delivers until ctx is done.
-func (d *Deliverer) Run(ctx context.Context, poll time.Duration) {
-	d.defaults()
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	for {
-		for {
-			ok, err := d.DeliverOne(ctx)
-			if err != nil && ctx.Err() == nil {
-				d.Log.Error("invoice delivery", "err", err)
-			}
-			if !ok || ctx.Err() != nil {
-				break
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+// Outcome is how a delivery attempt ended.
+type Outcome int
+
+// The outcomes.
+const (
+	// Skipped: the invoice is not waiting for delivery (delivered,
+	// failed, or gone); nothing was sent.
+	Skipped Outcome = iota
+	// Delivered: the buyer accepted it.
+	Delivered
+	// Retry: a temporary failure; another attempt may succeed.
+	Retry
+	// Failed: parked as failed until an operator resends it.
+	Failed
+	// Busy: another attempt is sending it now, or it is a credit memo
+	// whose invoice is not delivered yet; it is tried again later.
+	Busy
+)
+
+// Attempt is the result of one delivery attempt.
+type Attempt struct {
+	Outcome Outcome
+	// Status is the buyer's cXML status code (or the HTTP status when
+	// there was no cXML answer, 0 when nothing was sent).
+	Status int
+	Detail string
 }
 
-// DeliverOne makes one delivery attempt of one due invoice, and reports
-// whether there was one.
-func (d *Deliverer) DeliverOne(ctx context.Context) (bool, error) {
-	d.defaults()
-	now := d.Now().UTC()
+var (
+	errNotPending = errors.New("not pending")
+	errBusy       = errors.New("busy")
+)
+
+// Attempt posts an invoice once and records the outcome on it; last says
+// that no attempt follows, so a temporary failure parks it as failed.
+func (d *Deliverer) Attempt(ctx context.Context, invoiceID string, last bool) (Attempt, error) {
+	now := d.now()
 	var inv struct {
-		ID           string  `db:"id"`
-		ConnectionID *string `db:"connection_id"`
-		Document     []byte  `db:"document"`
-		Attempts     int     `db:"delivery_attempts"`
+		ConnectionID *string    `db:"connection_id"`
+		Document     []byte     `db:"document"`
+		Status       string     `db:"delivery_status"`
+		SendingSince *time.Time `db:"sending_since"`
+		// A credit memo's original invoice, and whether it is delivered.
+		Credits  *string `db:"credits_invoice_id"`
+		Original *string `db:"original_status"`
 	}
-	// A claimed invoice whose lease ran out without an outcome was being
-	// sent when its process died: the buyer may have it already.
-	var unknown bool
+	// A mark left by an attempt that never recorded its outcome: the
+	// buyer may have the invoice already.
+	var cutOff bool
 	err := d.DB.Transact(ctx, func(tx *sqlx.Tx) error {
-		var cand struct {
-			ID         string     `db:"id"`
-			LeaseUntil *time.Time `db:"lease_until"`
-		}
-		if err := tx.GetContext(ctx, &cand, tx.Rebind(`SELECT id, lease_until FROM invoices
-			WHERE delivery_status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
-			ORDER BY next_attempt_at, id LIMIT 1`), now, now); err != nil {
+		if err := tx.GetContext(ctx, &inv, tx.Rebind(`SELECT i.connection_id, i.document, i.delivery_status, i.sending_since, i.credits_invoice_id,
+			o.delivery_status AS original_status
+			FROM invoices i LEFT JOIN invoices o ON o.id = i.credits_invoice_id WHERE i.id = ?`), invoiceID); err != nil {
 			return err
 		}
-		unknown = cand.LeaseUntil != nil
-		return tx.GetContext(ctx, &inv, tx.Rebind(`UPDATE invoices SET lease_until = ?, delivery_attempts = delivery_attempts + 1
-			WHERE id = ? AND delivery_status = 'pending' AND (lease_until IS NULL OR lease_until < ?)
-			RETURNING id, connection_id, document, delivery_attempts`), now.Add(d.Lease), cand.ID, now)
+		if inv.Status != "pending" {
+			return errNotPending
+		}
+		// A credit memo follows the invoice it credits: the buyer refuses
+		// one that names an invoice it does not have.
+		if inv.Credits != nil && inv.Original != nil && *inv.Original != "delivered" {
+			return errBusy
+		}
+		if inv.SendingSince != nil {
+			if now.Sub(*inv.SendingSince) < d.stale() {
+				return errBusy
+			}
+			cutOff = true
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET sending_since = ?, delivery_attempts = delivery_attempts + 1 WHERE id = ?`), now, invoiceID)
+		return err
 	})
-	if db.IsNoRows(err) {
-		return false, nil
+	switch {
+	case db.IsNoRows(err), errors.Is(err, errNotPending):
+		return Attempt{Outcome: Skipped}, nil
+	case errors.Is(err, errBusy):
+		return Attempt{Outcome: Busy}, nil
+	case err != nil:
+		return Attempt{}, err
 	}
-	if err != nil {
-		return false, err
-	}
-	status, detail, temporary := d.send(ctx, inv.ConnectionID, inv.Document)
-	if unknown && status >= 400 && status < 500 && alreadyReceived(detail) {
+	ans := d.send(ctx, inv.ConnectionID, inv.Document)
+	detail := ans.text()
+	a := Attempt{Status: ans.code, Detail: detail}
+	switch {
+	case ans.code >= 200 && ans.code < 300:
+		a.Outcome = Delivered
+		if cutOff {
+			a.Detail = "delivered after an attempt cut off by a restart: " + detail
+		} else {
+			a.Detail = ""
+		}
+	case cutOff && duplicateInvoiceAnswer(ans):
 		// The attempt cut off by the crash did reach the buyer, who now
 		// refuses the same invoice number: it is delivered, once.
-		status, detail = 200, "delivered before a restart; the buyer reports it already has it ("+detail+")"
+		a.Outcome = Delivered
+		a.Detail = "delivered before a restart; the buyer reports it already has it (" + detail + ")"
+	case ans.temporary && !last:
+		a.Outcome = Retry
+	default:
+		a.Outcome = Failed
 	}
-	now = d.Now().UTC()
+	status := map[Outcome]string{Delivered: "delivered", Retry: "pending", Failed: "failed"}[a.Outcome]
 	// The outcome is recorded even when ctx ends meanwhile.
 	ctx = context.WithoutCancel(ctx)
 	err = d.DB.Transact(ctx, func(tx *sqlx.Tx) error {
-		switch {
-		case status >= 200 && status < 300:
-			note := ""
-			if unknown {
-				note = detail
-			}
-			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET delivery_status = 'delivered', lease_until = NULL, last_error = ? WHERE id = ?`), note, inv.ID)
-			return err
-		case temporary && inv.Attempts < d.MaxAttempts:
-			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ?`),
-				now.Add(d.Backoff(inv.Attempts)), detail, inv.ID)
-			return err
-		default:
-			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET delivery_status = 'failed', lease_until = NULL, last_error = ? WHERE id = ?`), detail, inv.ID)
-			return err
-		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET delivery_status = ?, sending_since = NULL, last_error = ? WHERE id = ?`),
+			status, a.Detail, invoiceID)
+		return err
 	})
 	if d.Log != nil {
-		d.Log.Info("invoice delivery attempt", "invoice_id", inv.ID, "attempt", inv.Attempts, "status", status, "detail", detail)
+		d.Log.Info("invoice delivery attempt", "invoice_id", invoiceID, "status", ans.code, "outcome", status, "detail", detail)
 	}
-	return true, err
+	return a, err
 }
 
-var alreadyRe = regexp.MustCompile(`(?i)already (been )?(used|received|exists|processed)|duplicate`)
+func (d *Deliverer) now() time.Time {
+	if d.Now == nil {
+		return time.Now().UTC()
+	}
+	return d.Now().UTC()
+}
 
-// alreadyReceived reports whether a buyer's refusal says it has the
-// invoice already (Coupa: "the invoice number has already been used for
-// this supplier").
-func alreadyReceived(detail string) bool { return alreadyRe.MatchString(detail) }
+func (d *Deliverer) stale() time.Duration {
+	if d.Stale <= 0 {
+		return jobs.DefaultRescueAfter
+	}
+	return d.Stale
+}
+
+func (d *Deliverer) client() *http.Client {
+	if d.Client == nil {
+		return &http.Client{Timeout: 60 * time.Second}
+	}
+	return d.Client
+}
+
+// answer is what the buyer answered to an invoice post.
+type answer struct {
+	code int
+	// statusText is the Status element's text attribute, and content its
+	// content; summary stands for both when there was no cXML answer.
+	statusText, content string
+	summary             string
+	// temporary says a retry may succeed.
+	temporary bool
+}
+
+func (a answer) text() string {
+	if a.summary != "" {
+		return a.summary
+	}
+	t := fmt.Sprintf("%d %s", a.code, a.statusText)
+	if a.content != "" {
+		t += ": " + a.content
+	}
+	return t
+}
+
+// coupaDuplicateInvoice is Coupa's answer to an invoice number it already
+// has from this supplier: cXML status 417 with this text (Coupa's
+// "Invoice cXML Transmission Error Codes"; conformance/CXML_NOTES.md,
+// invoice rules). It is compared whole, case and a final period aside,
+// never searched for: a 417 that says anything else (an unknown PO, a
+// wrong line type, a bill-to mismatch) is a refusal.
+const coupaDuplicateInvoice = "the invoice number has already been used for this supplier"
+
+// duplicateInvoiceAnswer reports whether the buyer answered that it has
+// the invoice already.
+func duplicateInvoiceAnswer(a answer) bool {
+	if a.code != 417 || a.summary != "" {
+		return false
+	}
+	for _, t := range []string{a.content, a.statusText} {
+		if strings.EqualFold(strings.TrimSuffix(strings.TrimSpace(t), "."), coupaDuplicateInvoice) {
+			return true
+		}
+	}
+	return false
+}
 
 // send posts the document with the secret put in, and reads the buyer's
-// cXML Status. It returns the status code, a text for the log and the
-// invoice, and whether a retry may succeed.
-func (d *Deliverer) send(ctx context.Context, connectionID *string, doc []byte) (int, string, bool) {
+// cXML Status.
+func (d *Deliverer) send(ctx context.Context, connectionID *string, doc []byte) answer {
 	if connectionID == nil || len(doc) == 0 {
-		return 0, "the invoice has no cXML document or connection", false
+		return answer{summary: "the invoice has no cXML document or connection"}
 	}
 	party, err := d.Parties.InvoiceParty(ctx, *connectionID)
 	if err != nil {
-		return 0, "connection: " + errs.MessageOf(err), true
+		return answer{summary: "connection: " + errs.MessageOf(err), temporary: true}
 	}
 	u, problem := deliveryURL(party.Endpoint)
 	if problem != "" {
-		return 0, problem, false
+		return answer{summary: problem}
 	}
 	// The secret is put in only now that the request can go nowhere but
 	// the endpoint's host.
 	body := cxml.FillSecret(doc, party.Secret)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
-		return 0, err.Error(), false
+		return answer{summary: err.Error()}
 	}
 	req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
-	client := *d.Client
+	client := *d.client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, "transport: " + err.Error(), true
+		return answer{summary: "transport: " + err.Error(), temporary: true}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return resp.StatusCode, redirectText(resp), false
+		return answer{code: resp.StatusCode, summary: redirectText(resp)}
 	}
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	parsed, perr := cxml.Parse(answer, cxml.Limits{})
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	parsed, perr := cxml.Parse(raw, cxml.Limits{})
 	if perr != nil || parsed.Response == nil {
 		if resp.StatusCode >= 500 || resp.StatusCode == 0 {
-			return resp.StatusCode, fmt.Sprintf("HTTP %d without a cXML answer", resp.StatusCode), true
+			return answer{code: resp.StatusCode, summary: fmt.Sprintf("HTTP %d without a cXML answer", resp.StatusCode), temporary: true}
 		}
 		if resp.StatusCode >= 400 {
-			return resp.StatusCode, fmt.Sprintf("HTTP %d without a cXML answer", resp.StatusCode), false
+			return answer{code: resp.StatusCode, summary: fmt.Sprintf("HTTP %d without a cXML answer", resp.StatusCode)}
 		}
-		return 0, fmt.Sprintf("HTTP %d: the answer is not cXML", resp.StatusCode), true
+		return answer{summary: fmt.Sprintf("HTTP %d: the answer is not cXML", resp.StatusCode), temporary: true}
 	}
 	st := parsed.Response.Status
-	text := fmt.Sprintf("%d %s", st.Code, st.Text)
-	if st.Detail != "" {
-		text += ": " + st.Detail
-	}
-	return st.Code, text, st.Code >= 500 || resp.StatusCode >= 500
+	return answer{code: st.Code, statusText: st.Text, content: st.Detail, temporary: st.Code >= 500 || resp.StatusCode >= 500}
 }
 
 // deliveryURL parses a connection's invoice endpoint and checks that an

@@ -66,17 +66,22 @@ func (c *coupa) bodies() [][]byte {
 }
 
 // einvoiceSetup makes a Coupa connection with e-invoicing to endpoint and
-// an upfront agreement on it, billed.
-func einvoiceSetup(t *testing.T, endpoint string) (*apptest.Server, string) {
+// an upfront agreement on it, billed; the gateway's job queue delivers
+// the invoice (WaitJobs waits for it).
+func einvoiceSetup(t *testing.T, endpoint string, opts ...apptest.Option) (*apptest.Server, string) {
 	t.Helper()
-	return einvoiceSetupOffer(t, dbtestSQLiteDSN(t), endpoint, "offer-cloudsight-annual-contract", nil)
+	return einvoiceSetupOffer(t, dbtestSQLiteDSN(t), endpoint, "offer-cloudsight-annual-contract", nil, opts...)
 }
+
+// noWorkers keeps the job queue from delivering, for tests that make
+// the delivery attempts themselves (Deliverer.Attempt).
+func noWorkers(cfg *app.Config) { cfg.NoWorkers = true }
 
 // einvoiceSetupOffer is einvoiceSetup on dsn with an agreement for
 // offerID; prepare, when set, runs first (to import the offer).
-func einvoiceSetupOffer(t *testing.T, dsn, endpoint, offerID string, prepare func(*apptest.Server)) (*apptest.Server, string) {
+func einvoiceSetupOffer(t *testing.T, dsn, endpoint, offerID string, prepare func(*apptest.Server), opts ...apptest.Option) (*apptest.Server, string) {
 	t.Helper()
-	s := apptest.Start(t, dsn, func(cfg *app.Config) { cfg.NoWorkers = true })
+	s := apptest.Start(t, dsn, opts...)
 	if prepare != nil {
 		prepare(s)
 	}
@@ -119,22 +124,19 @@ func einvoiceSetupOffer(t *testing.T, dsn, endpoint, offerID string, prepare fun
 	return s, list[0]["id"].(string)
 }
 
+// deliverer is a Deliverer of the gateway's, for tests that make the
+// attempts themselves, with a client or parties of their own.
 func deliverer(s *apptest.Server) *invoicing.Deliverer {
-	return &invoicing.Deliverer{DB: s.App.DB, Parties: s.App.Connections, Backoff: func(int) time.Duration { return 0 }}
+	return &invoicing.Deliverer{DB: s.App.DB, Parties: s.App.Connections}
 }
 
 func TestInvoiceDeliveryRetriesUntilAccepted(t *testing.T) {
 	c := newCoupa(t, 500, 500, 200)
 	s, invID := einvoiceSetup(t, c.srv.URL+"/cxml/invoices")
-	d := deliverer(s)
-	for range 3 {
-		ok, err := d.DeliverOne(context.Background())
-		require.NoError(t, err)
-		require.True(t, ok)
-	}
-	ok, err := d.DeliverOne(context.Background())
+	s.WaitJobs(t)
+	a, err := deliverer(s).Attempt(context.Background(), invID, false)
 	require.NoError(t, err)
-	assert.False(t, ok, "nothing left once delivered")
+	assert.Equal(t, invoicing.Skipped, a.Outcome, "nothing left once delivered")
 
 	got := c.bodies()
 	require.Len(t, got, 3)
@@ -171,12 +173,8 @@ func TestInvoiceDeliveryRetriesUntilAccepted(t *testing.T) {
 func TestInvoiceDeliveryParksOnA4xx(t *testing.T) {
 	c := newCoupa(t, 417, 200)
 	s, invID := einvoiceSetup(t, c.srv.URL+"/cxml/invoices")
-	d := deliverer(s)
-	ok, err := d.DeliverOne(context.Background())
-	require.NoError(t, err)
-	require.True(t, ok)
-	ok, _ = d.DeliverOne(context.Background())
-	assert.False(t, ok, "a 4xx is not retried")
+	s.WaitJobs(t)
+	require.Len(t, c.bodies(), 1, "a 4xx is not retried")
 	find := func() map[string]any {
 		for _, inv := range invoices(t, s, "organization_id=org_demo") {
 			if inv["id"] == invID {
@@ -191,9 +189,7 @@ func TestInvoiceDeliveryParksOnA4xx(t *testing.T) {
 
 	// An operator resends it; the same document goes out and is accepted.
 	require.Equal(t, http.StatusAccepted, s.API(t, "POST", "/api/v1/invoices/"+invID+"/resend", nil, nil))
-	ok, err = d.DeliverOne(context.Background())
-	require.NoError(t, err)
-	require.True(t, ok)
+	s.WaitJobs(t)
 	assert.Equal(t, "delivered", find()["status"])
 	got := c.bodies()
 	require.Len(t, got, 2)
@@ -205,6 +201,7 @@ func TestInvoiceDeliveryParksOnA4xx(t *testing.T) {
 func TestCancellationCreditsUnusedPrepaidTime(t *testing.T) {
 	c := newCoupa(t)
 	s, invID := einvoiceSetup(t, c.srv.URL+"/cxml/invoices")
+	s.WaitJobs(t)
 	ctx := context.Background()
 	var agreementID string
 	require.NoError(t, s.App.DB.R.Get(&agreementID, s.App.DB.Rebind(`SELECT agreement_id FROM invoices WHERE id = ?`), invID))
@@ -227,14 +224,7 @@ func TestCancellationCreditsUnusedPrepaidTime(t *testing.T) {
 	assert.Equal(t, "-12032.88", credit["total"], "24000.00 x 183/365")
 	assert.Equal(t, "PO-INV-1", credit["po_number"])
 
-	d := deliverer(s)
-	for {
-		ok, err := d.DeliverOne(ctx)
-		require.NoError(t, err)
-		if !ok {
-			break
-		}
-	}
+	s.WaitJobs(t)
 	got := c.bodies()
 	require.Len(t, got, 2, "the invoice, then its credit memo")
 	cxmltest.Validate(t, got[1])
@@ -311,16 +301,16 @@ func TestInvoiceDeliveryNeverFollowsRedirects(t *testing.T) {
 				http.Redirect(w, r, target.URL+"/cxml/invoices?token=t0ken", tc.code)
 			}))
 			t.Cleanup(endpoint.Close)
-			s, invID := einvoiceSetup(t, endpoint.URL+"/cxml/invoices")
+			s, invID := einvoiceSetup(t, endpoint.URL+"/cxml/invoices", noWorkers)
 			d := deliverer(s)
 			d.Client = tc.client
 
-			ok, err := d.DeliverOne(context.Background())
+			a, err := d.Attempt(context.Background(), invID, false)
 			require.NoError(t, err)
-			require.True(t, ok)
-			ok, err = d.DeliverOne(context.Background())
+			assert.Equal(t, invoicing.Failed, a.Outcome, "a redirect is not retried")
+			a, err = d.Attempt(context.Background(), invID, false)
 			require.NoError(t, err)
-			assert.False(t, ok, "a redirect is not retried")
+			assert.Equal(t, invoicing.Skipped, a.Outcome, "and not tried again")
 
 			assert.Empty(t, atTarget.all(), "the redirect's target gets nothing, and so not the secret")
 			got := atEndpoint.all()
@@ -402,18 +392,18 @@ func TestInvoiceDeliveryNeedsHTTPS(t *testing.T) {
 		{"http to localhost", "http://localhost:8080/cxml", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, invID := einvoiceSetup(t, "https://buyer.example.com/cxml/invoices")
+			s, invID := einvoiceSetup(t, "https://buyer.example.com/cxml/invoices", noWorkers)
 			var sent wire
 			d := deliverer(s)
 			d.Parties = endpointAt{Parties: d.Parties, endpoint: tc.endpoint}
 			d.Client = &http.Client{Transport: &sent}
 
-			ok, err := d.DeliverOne(context.Background())
+			a, err := d.Attempt(context.Background(), invID, false)
 			require.NoError(t, err)
-			require.True(t, ok)
-			ok, err = d.DeliverOne(context.Background())
+			assert.Contains(t, []invoicing.Outcome{invoicing.Delivered, invoicing.Failed}, a.Outcome)
+			a, err = d.Attempt(context.Background(), invID, false)
 			require.NoError(t, err)
-			assert.False(t, ok, "delivered, or parked as failed: not retried")
+			assert.Equal(t, invoicing.Skipped, a.Outcome, "delivered, or parked as failed: not retried")
 
 			del := delivery(t, s, invID)
 			assert.EqualValues(t, 1, del["attempts"])
@@ -430,4 +420,65 @@ func TestInvoiceDeliveryNeedsHTTPS(t *testing.T) {
 			assert.Equal(t, "delivered", del["status"])
 		})
 	}
+}
+
+// After an attempt cut off by a crash, a refusal counts as delivered only
+// when it is the buyer's documented answer to an invoice number it has
+// already, word for word; any other refusal parks the invoice, and the
+// documented answer to an attempt that was not cut off is a refusal too.
+func TestDuplicateAnswerCountsOnlyAfterACrashAndOnlyWordForWord(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cutOff  bool
+		content string
+		want    invoicing.Outcome
+	}{
+		{"the documented answer after a crash", true, "the invoice number has already been used for this supplier", invoicing.Delivered},
+		{"the same in capitals with a period", true, "The invoice number has already been used for this supplier.", invoicing.Delivered},
+		{"an unknown PO after a crash", true, "Invalid order/document reference.", invoicing.Failed},
+		{"another text that says duplicate", true, "duplicate invoice", invoicing.Failed},
+		{"another text that says already exists", true, "invoice already exists", invoicing.Failed},
+		{"the documented answer inside a longer text", true, "Invalid attributes in document: the invoice number has already been used for this supplier, and the PO is closed", invoicing.Failed},
+		{"the documented answer without a crash", false, "the invoice number has already been used for this supplier", invoicing.Failed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			buyer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				doc, _ := cxml.Marshal(cxml.NewResponse("coupa-1@coupahost.com", time.Now(), cxml.NewStatus(417, tc.content), nil))
+				w.Header().Set("Content-Type", "text/xml")
+				w.Write(doc)
+			}))
+			t.Cleanup(buyer.Close)
+			s, invID := einvoiceSetup(t, buyer.URL+"/cxml/invoices", noWorkers)
+			if tc.cutOff {
+				// An attempt began an hour ago and never recorded its outcome.
+				_, err := s.App.DB.W.Exec(s.App.DB.Rebind(`UPDATE invoices SET sending_since = ?, delivery_attempts = 1 WHERE id = ?`),
+					time.Now().Add(-time.Hour).UTC(), invID)
+				require.NoError(t, err)
+			}
+			d := deliverer(s)
+			d.Stale = time.Minute
+			a, err := d.Attempt(context.Background(), invID, false)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, a.Outcome)
+			del := delivery(t, s, invID)
+			assert.Equal(t, map[invoicing.Outcome]string{invoicing.Delivered: "delivered", invoicing.Failed: "failed"}[tc.want], del["status"])
+			assert.Contains(t, del["last_error"], tc.content, "the buyer's words are kept")
+		})
+	}
+}
+
+// A sending mark younger than the rescue time is an attempt in flight
+// elsewhere: a second job for the invoice waits instead of posting it
+// twice at once.
+func TestSecondJobWaitsWhileAnAttemptIsInFlight(t *testing.T) {
+	c := newCoupa(t)
+	s, invID := einvoiceSetup(t, c.srv.URL+"/cxml/invoices", noWorkers)
+	_, err := s.App.DB.W.Exec(s.App.DB.Rebind(`UPDATE invoices SET sending_since = ? WHERE id = ?`), time.Now().UTC(), invID)
+	require.NoError(t, err)
+	d := deliverer(s)
+	d.Stale = time.Minute
+	a, err := d.Attempt(context.Background(), invID, false)
+	require.NoError(t, err)
+	assert.Equal(t, invoicing.Busy, a.Outcome)
+	assert.Empty(t, c.bodies(), "nothing is posted")
 }

@@ -16,10 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cxmlgate/punchout/cxml"
-	"github.com/cxmlgate/punchout/internal/app"
 	"github.com/cxmlgate/punchout/internal/apptest"
 	"github.com/cxmlgate/punchout/internal/cxmltest"
-	"github.com/cxmlgate/punchout/invoicing"
 )
 
 // TestDemoBillingDeliversToCoupa runs the whole chain on the demo data:
@@ -56,7 +54,7 @@ func TestDemoBillingDeliversToCoupa(t *testing.T) {
 	}))
 	defer coupa.Close()
 
-	s := apptest.Start(t, dbtestSQLite(t), func(c *app.Config) { c.NoWorkers = true })
+	s := apptest.Start(t, dbtestSQLite(t))
 	require.Equal(t, 200, s.API(t, "PATCH", "/api/v1/connections/conn_demo_coupa", map[string]any{
 		"einvoice": map[string]any{"enabled": true, "endpoint": coupa.URL + "/cxml/invoices", "shared_secret": "coupa-invoice-secret"},
 	}, nil))
@@ -68,15 +66,7 @@ func TestDemoBillingDeliversToCoupa(t *testing.T) {
 	require.Equal(t, 200, s.API(t, "POST", "/api/v1/billing/run", map[string]string{"through": "2027-01-31"}, &res))
 	assert.EqualValues(t, 2, res["out_of_cycle_invoices"], "the upfront fee and the first FPS installment")
 
-	d := &invoicing.Deliverer{DB: s.App.DB, Parties: s.App.Connections, Backoff: func(int) time.Duration { return 0 }}
-	ctx := context.Background()
-	for i := 0; i < 10; i++ {
-		ok, err := d.DeliverOne(ctx)
-		require.NoError(t, err)
-		if !ok {
-			break
-		}
-	}
+	s.WaitJobs(t)
 	var list struct {
 		Invoices []struct {
 			Total    string `json:"total"`
@@ -112,9 +102,10 @@ func TestDemoBillingDeliversToCoupa(t *testing.T) {
 
 	require.Equal(t, 200, s.API(t, "POST", "/api/v1/billing/run", map[string]string{"through": "2027-01-31"}, &res))
 	assert.EqualValues(t, 0, res["out_of_cycle_invoices"])
-	ok, err := d.DeliverOne(ctx)
+	s.WaitJobs(t)
+	n, err := s.App.Jobs.Pending(context.Background(), time.Now().Add(time.Hour))
 	require.NoError(t, err)
-	assert.False(t, ok, "a second run delivers nothing new")
+	assert.Zero(t, n, "a second run delivers nothing new")
 	mu.Lock()
 	assert.Equal(t, sent, len(bodies))
 	mu.Unlock()

@@ -28,6 +28,7 @@ type Orders struct {
 	Sessions   *Sessions
 	Catalog    *catalog.Store
 	Agreements *invoicing.Agreements
+	Mail       *mail.Outbox
 	Keys       *secret.Keyring
 }
 
@@ -441,7 +442,7 @@ func (o *Orders) createAgreements(ctx context.Context, tx *sqlx.Tx, r *Request, 
 			return 0, err
 		}
 		// An address that is not one gets no mail; the agreements stand.
-		if _, err := mail.Enqueue(ctx, tx, r.Conn.OrganizationID, k.email, subject, body, r.Now); err != nil && !errs.Is(err, errs.Invalid) {
+		if _, err := o.Mail.Enqueue(ctx, tx, r.Conn.OrganizationID, k.email, subject, body, r.Now); err != nil && !errs.Is(err, errs.Invalid) {
 			return 0, err
 		}
 	}

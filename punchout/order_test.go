@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"mime/quotedprintable"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,7 +18,6 @@ import (
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/app"
 	"github.com/cxmlgate/punchout/internal/apptest"
-	"github.com/cxmlgate/punchout/internal/mail"
 	"github.com/cxmlgate/punchout/internal/smtptest"
 	"github.com/cxmlgate/punchout/invoicing"
 	"github.com/cxmlgate/punchout/punchout"
@@ -394,7 +394,8 @@ func TestAgreementMailArrives(t *testing.T) {
 	m := msgs[0]
 	assert.Equal(t, []string{"dana@democorp.example"}, m.To)
 	assert.Contains(t, m.Msg.Header.Get("Subject"), "CloudSight Observability")
-	body, _ := io.ReadAll(m.Msg.Body)
+	assert.Equal(t, "<"+mailID(t, s)+"@punchout.gateway>", m.Msg.Header.Get("Message-ID"), "the outbox's own Message-ID")
+	body := mailBody(t, m)
 	assert.Contains(t, string(body), "PO-MAIL")
 	assert.Contains(t, string(body), "agreement has been created")
 	require.Eventually(t, func() bool {
@@ -402,13 +403,59 @@ func TestAgreementMailArrives(t *testing.T) {
 		_ = s.App.DB.R.Get(&st, `SELECT status FROM outbox_mail`)
 		return st == "sent"
 	}, 10*time.Second, 50*time.Millisecond)
-	// A day later, past any lease or retry, nothing is due.
+	// Nothing is left to send, now or later.
 	clock.Advance(24 * time.Hour)
-	sender := &mail.Sender{DB: s.App.DB, Addr: mailer.Addr, Log: s.App.Log, Now: clock.Now}
-	tried, err := sender.SendOne(context.Background())
+	s.WaitJobs(t)
+	n, err := s.App.Jobs.Pending(context.Background(), time.Now().Add(24*time.Hour))
 	require.NoError(t, err)
-	assert.False(t, tried, "nothing left to send")
+	assert.Zero(t, n, "nothing left to send")
 	assert.Len(t, mailer.Messages(), 1, "sent once")
+}
+
+// A server that refuses a message gets it again, and the outbox counts
+// the attempts; the message keeps its Message-ID.
+func TestMailRetriedAfterARefusal(t *testing.T) {
+	mailer := smtptest.Start(t)
+	mailer.SetRefuse(true)
+	s := apptest.Start(t, dbtestSQLite(t), func(c *app.Config) { c.SMTPAddr = mailer.Addr })
+	items := cart(t, s, "coupa", "ck-mail-retry", "offer-cloudsight-annual-contract")
+	_, doc := s.PostCXML(t, orderFromCart("coupa", "mail-retry-1@coupa", "PO-MAIL-RETRY", "new", "", items))
+	require.Equal(t, 200, doc.Response.Status.Code)
+	require.Eventually(t, func() bool {
+		var attempts int
+		_ = s.App.DB.R.Get(&attempts, `SELECT attempts FROM outbox_mail`)
+		return attempts >= 2
+	}, 20*time.Second, 20*time.Millisecond, "the refused message is tried again")
+	var last string
+	require.NoError(t, s.App.DB.R.Get(&last, `SELECT last_error FROM outbox_mail`))
+	assert.Contains(t, last, "try again later", "the server's refusal is kept")
+	mailer.SetRefuse(false)
+	msgs := mailer.Wait(t, 1, 20*time.Second)
+	assert.Equal(t, "<"+mailID(t, s)+"@punchout.gateway>", msgs[0].Msg.Header.Get("Message-ID"))
+	s.WaitJobs(t)
+	var st string
+	require.NoError(t, s.App.DB.R.Get(&st, `SELECT status FROM outbox_mail`))
+	assert.Equal(t, "sent", st)
+}
+
+// mailID is the id of the one message in the outbox.
+func mailID(t *testing.T, s *apptest.Server) string {
+	t.Helper()
+	var id string
+	require.NoError(t, s.App.DB.R.Get(&id, `SELECT id FROM outbox_mail`))
+	return id
+}
+
+// mailBody is a message's text, its transfer encoding undone.
+func mailBody(t *testing.T, m smtptest.Message) string {
+	t.Helper()
+	var r io.Reader = m.Msg.Body
+	if strings.EqualFold(m.Msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+		r = quotedprintable.NewReader(r)
+	}
+	b, err := io.ReadAll(r)
+	require.NoError(t, err)
+	return string(b)
 }
 
 func TestMailStaysInOutboxWithoutSMTP(t *testing.T) {

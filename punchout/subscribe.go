@@ -38,7 +38,7 @@ type Subscription struct {
 
 // subscribe records the order and creates the agreement inside tx, and
 // queues the subscriber's email.
-func subscribe(ctx context.Context, tx *sqlx.Tx, agreements *invoicing.Agreements, s Subscription, now time.Time) (*invoicing.Agreement, error) {
+func subscribe(ctx context.Context, tx *sqlx.Tx, agreements *invoicing.Agreements, outbox *mail.Outbox, s Subscription, now time.Time) (*invoicing.Agreement, error) {
 	var conn *string
 	if s.ConnectionID != "" {
 		conn = &s.ConnectionID
@@ -64,7 +64,7 @@ func subscribe(ctx context.Context, tx *sqlx.Tx, agreements *invoicing.Agreement
 		if err != nil {
 			return nil, err
 		}
-		if _, err := mail.Enqueue(ctx, tx, s.OrganizationID, s.Email, subject, body, now); err != nil && !errs.Is(err, errs.Invalid) {
+		if _, err := outbox.Enqueue(ctx, tx, s.OrganizationID, s.Email, subject, body, now); err != nil && !errs.Is(err, errs.Invalid) {
 			return nil, err
 		}
 	}
@@ -97,6 +97,7 @@ type Subscriptions struct {
 	Orgs       *organization.Store
 	Catalog    *catalog.Store
 	Agreements *invoicing.Agreements
+	Mail       *mail.Outbox
 	Now        func() time.Time
 }
 
@@ -118,7 +119,7 @@ func (s *Subscriptions) create(ctx context.Context, sub Subscription) (*invoicin
 			return errs.E(errs.Forbidden, "%s is not in your organization's private marketplace", sub.Product.Name)
 		}
 		var err error
-		a, err = subscribe(ctx, tx, s.Agreements, sub, s.Now())
+		a, err = subscribe(ctx, tx, s.Agreements, s.Mail, sub, s.Now())
 		return err
 	})
 	return a, err

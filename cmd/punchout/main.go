@@ -24,6 +24,7 @@ import (
 	"github.com/cxmlgate/punchout/internal/app"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/exchange"
+	"github.com/cxmlgate/punchout/internal/mail"
 )
 
 func main() {
@@ -154,14 +155,17 @@ func (c *catalogImportCmd) Run(ctx context.Context, g *globals) error {
 type serveCmd struct {
 	DBFlag
 	KeyFlags
-	Addr          string        `name:"addr" env:"PUNCHOUT_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
-	BaseURL       string        `name:"base-url" env:"PUNCHOUT_BASE_URL" help:"Public URL of the gateway, used in StartPage links. Default: derived from --addr."`
-	AdminToken    string        `name:"admin-token" env:"PUNCHOUT_ADMIN_TOKEN" help:"Bootstrap bearer token of the admin API."`
-	Demo          bool          `name:"demo" env:"PUNCHOUT_DEMO" help:"Seed the demo organization, connections and catalog (idempotent)."`
-	MaxBodyBytes  int64         `name:"max-body-bytes" env:"PUNCHOUT_MAX_BODY_BYTES" default:"2097152" help:"Largest cXML document accepted, in bytes."`
-	SMTPAddr      string        `name:"smtp-addr" env:"PUNCHOUT_SMTP_ADDR" help:"SMTP server (host:port) for notifications. Without it, mail stays in the outbox (GET /api/v1/outbox)."`
-	MailFrom      string        `name:"mail-from" env:"PUNCHOUT_MAIL_FROM" default:"marketplace@localhost" help:"Sender address of notifications."`
-	DeliveryLease time.Duration `name:"delivery-lease" env:"PUNCHOUT_DELIVERY_LEASE" default:"2m" help:"How long a cXML invoice delivery attempt holds its invoice; after a crash it is retried once this has passed."`
+	Addr         string        `name:"addr" env:"PUNCHOUT_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
+	BaseURL      string        `name:"base-url" env:"PUNCHOUT_BASE_URL" help:"Public URL of the gateway, used in StartPage links. Default: derived from --addr."`
+	AdminToken   string        `name:"admin-token" env:"PUNCHOUT_ADMIN_TOKEN" help:"Bootstrap bearer token of the admin API."`
+	Demo         bool          `name:"demo" env:"PUNCHOUT_DEMO" help:"Seed the demo organization, connections and catalog (idempotent)."`
+	MaxBodyBytes int64         `name:"max-body-bytes" env:"PUNCHOUT_MAX_BODY_BYTES" default:"2097152" help:"Largest cXML document accepted, in bytes."`
+	SMTPAddr     string        `name:"smtp-addr" env:"PUNCHOUT_SMTP_ADDR" help:"SMTP server (host:port) for notifications. Without it, mail stays in the outbox (GET /api/v1/outbox)."`
+	MailFrom     string        `name:"mail-from" env:"PUNCHOUT_MAIL_FROM" default:"marketplace@localhost" help:"Sender address of notifications."`
+	SMTPTLS      string        `name:"smtp-tls" env:"PUNCHOUT_SMTP_TLS" enum:"opportunistic,mandatory,implicit" default:"opportunistic" help:"How mail to the SMTP server is secured: opportunistic (STARTTLS when offered), mandatory (STARTTLS or nothing is sent), implicit (TLS from the start, port 465)."`
+	SMTPUsername string        `name:"smtp-username" env:"PUNCHOUT_SMTP_USERNAME" help:"User name for SMTP AUTH; without it, mail is sent unauthenticated."`
+	SMTPPassword string        `name:"smtp-password" env:"PUNCHOUT_SMTP_PASSWORD" help:"Password for SMTP AUTH (prefer the environment variable to the flag)."`
+	JobRescue    time.Duration `name:"job-rescue-after" env:"PUNCHOUT_JOB_RESCUE_AFTER" default:"10m" help:"How long a background job (an invoice delivery, a mail) may run before it is taken for one whose process died and run again; after a crash, a delivery in flight is retried once this has passed."`
 
 	ExchangeRetention time.Duration `name:"exchange-retention" env:"PUNCHOUT_EXCHANGE_RETENTION" default:"2160h" help:"How long the exchange log keeps the documents of authenticated connections (2160h is 90 days)."`
 	RefusalRetention  time.Duration `name:"refusal-retention" env:"PUNCHOUT_REFUSAL_RETENTION" default:"72h" help:"How long the exchange log keeps documents refused before their sender authenticated."`
@@ -176,7 +180,8 @@ func (s *serveCmd) Run(ctx context.Context, g *globals) error {
 	a, err := app.New(ctx, app.Config{
 		Addr: s.Addr, DB: s.DB, BaseURL: s.BaseURL, AdminToken: s.AdminToken, Demo: s.Demo,
 		SecretKey: s.SecretKey, KeyFile: s.KeyFile, MaxBodyBytes: s.MaxBodyBytes,
-		SMTPAddr: s.SMTPAddr, MailFrom: s.MailFrom, DeliveryLease: s.DeliveryLease,
+		SMTPAddr: s.SMTPAddr, MailFrom: s.MailFrom, SMTPTLS: mail.TLS(s.SMTPTLS), SMTPUsername: s.SMTPUsername, SMTPPassword: s.SMTPPassword,
+		JobRescueAfter: s.JobRescue,
 		Retention:      exchange.Retention{Kept: s.ExchangeRetention, Refusals: s.RefusalRetention},
 		MaxParsing:     s.MaxParsing,
 		AuthFailure:    app.AuthFailureLimit{Rate: s.AuthFailureRate, Burst: s.AuthFailureBurst},

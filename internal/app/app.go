@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,13 +16,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
+	"github.com/riverqueue/river"
 	"golang.org/x/time/rate"
 
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/exchange"
+	"github.com/cxmlgate/punchout/internal/jobs"
 	"github.com/cxmlgate/punchout/internal/mail"
 	"github.com/cxmlgate/punchout/internal/secret"
 	"github.com/cxmlgate/punchout/internal/throttle"
@@ -50,13 +54,26 @@ type Config struct {
 	// in the outbox.
 	SMTPAddr string
 	MailFrom string
-	// NoWorkers keeps StartWorkers from starting anything, for tests that
-	// drive the workers step by step.
+	// SMTPTLS is how the connection to the SMTP server is secured
+	// (default opportunistic STARTTLS); SMTPUsername and SMTPPassword,
+	// when set, authenticate to it.
+	SMTPTLS                    mail.TLS
+	SMTPUsername, SMTPPassword string
+	// NoWorkers keeps StartWorkers from working the job queue (jobs are
+	// still inserted), for a billing process and tests that run jobs
+	// themselves.
 	NoWorkers bool
-	// DeliveryLease is how long an invoice delivery attempt holds its
-	// invoice (default 2 minutes): after a crash, the invoice is retried
-	// once the lease has run out.
-	DeliveryLease time.Duration
+	// JobRescueAfter is how long a job may run before it is taken for
+	// one whose process died, and run again (default
+	// jobs.DefaultRescueAfter): after a crash, an invoice delivery in
+	// flight is tried again once this has passed.
+	JobRescueAfter time.Duration
+	// JobPoll is how often the job queue looks for due jobs (default
+	// 1 s).
+	JobPoll time.Duration
+	// JobRetryPolicy replaces River's backoff, for tests that retry at
+	// once.
+	JobRetryPolicy river.ClientRetryPolicy
 	// Retention is how long the exchange log keeps documents.
 	Retention exchange.Retention
 	// MaxParsing is how many /cxml documents are parsed at once (default
@@ -104,6 +121,11 @@ type App struct {
 	Connections   *punchout.Connections
 	Sessions      *punchout.Sessions
 	Endpoint      *punchout.Endpoint
+	Mail          *mail.Outbox
+	// Jobs is the job queue: every background job runs on it.
+	Jobs *jobs.Queue
+	// Deliverer delivers cXML invoices, as the worker of their jobs.
+	Deliverer *invoicing.Deliverer
 	// Failures counts failed authentications per source address, for
 	// /cxml and the admin API alike.
 	Failures *throttle.Limiter
@@ -154,6 +176,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Failures: throttle.New(rate.Limit(cfg.AuthFailure.Rate), cfg.AuthFailure.Burst, 0, cfg.Now),
 		Parsing:  punchout.NewParsingSlots(cfg.MaxParsing),
 	}
+	if err := jobs.Migrate(ctx, d, log); err != nil {
+		d.Close()
+		return nil, err
+	}
 	now := cfg.Now
 	a.Organizations = organization.NewStore(d, now)
 	a.Catalog = catalog.NewStore(d, now)
@@ -161,11 +187,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Agreements = invoicing.NewAgreements(d, a.POs, now)
 	a.Connections = punchout.NewConnections(d, keys, now)
 	a.Sessions = punchout.NewSessions(d, cfg.SessionTTL, now)
-	a.Billing = &invoicing.Billing{DB: d, POs: a.POs, Now: now, IDs: a.IDs, Parties: a.Connections}
+	if err := a.newJobs(); err != nil {
+		d.Close()
+		return nil, err
+	}
+	a.Mail = &mail.Outbox{Jobs: a.Jobs}
+	a.Billing = &invoicing.Billing{DB: d, POs: a.POs, Now: now, IDs: a.IDs, Parties: a.Connections, Jobs: a.Jobs, Mail: a.Mail}
 	a.Agreements.Billing = a.Billing
 	a.Endpoint = punchout.NewEndpoint(d, a.Connections, a.IDs, cxml.Limits{MaxBytes: cfg.MaxBodyBytes}, cfg.BaseURL+"/cxml", log, now)
 	a.Endpoint.Setup = &punchout.Setup{Sessions: a.Sessions, Catalog: a.Catalog, Keys: keys, BaseURL: cfg.BaseURL}
-	a.Endpoint.Orders = &punchout.Orders{DB: d, Sessions: a.Sessions, Catalog: a.Catalog, Agreements: a.Agreements, Keys: keys}
+	a.Endpoint.Orders = &punchout.Orders{DB: d, Sessions: a.Sessions, Catalog: a.Catalog, Agreements: a.Agreements, Mail: a.Mail, Keys: keys}
 	if cfg.Demo {
 		if a.Config.AdminToken == "" {
 			a.Config.AdminToken = DemoAdminToken
@@ -222,42 +253,62 @@ func baseURL(base, addr string) (string, error) {
 	return "http://" + net.JoinHostPort(host, port), nil
 }
 
-// StartWorkers runs the background workers (mail, invoice delivery) until ctx
-// is done; the returned func waits for them to stop.
+// newJobs builds the job queue with the worker of every kind of job, and
+// the periodic jobs.
+func (a *App) newJobs() error {
+	cfg := a.Config
+	w := jobs.NewWorkers()
+	a.Deliverer = &invoicing.Deliverer{DB: a.DB, Parties: a.Connections, Log: a.Log, Now: cfg.Now,
+		Stale: cmp.Or(cfg.JobRescueAfter, jobs.DefaultRescueAfter)}
+	jobs.Register(w, a.Deliverer)
+	jobs.Register(w, &mail.Sender{DB: a.DB, Addr: cfg.SMTPAddr, From: cfg.MailFrom, TLS: cfg.SMTPTLS,
+		Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, Log: a.Log, Now: cfg.Now})
+	jobs.Register(w, &exchange.Purger{DB: a.DB, Retention: cfg.Retention, Now: cfg.Now, Log: a.Log})
+	q, err := jobs.New(a.DB, w, jobs.Config{
+		Log: a.Log, RescueAfter: cfg.JobRescueAfter, Mail: cfg.SMTPAddr != "", Poll: cfg.JobPoll, RetryPolicy: cfg.JobRetryPolicy,
+		Periodic: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(purgeEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return exchange.PurgeJob{}, nil },
+			&river.PeriodicJobOpts{ID: "purge_exchanges", RunOnStart: true})},
+	})
+	if err != nil {
+		return err
+	}
+	a.Jobs = q
+	return nil
+}
+
+// StartWorkers works the job queue (invoice delivery, mail, the exchange
+// log's retention) until ctx is done; the returned func waits for it to
+// stop. Jobs waiting from before the job queue existed
+// (jobs_backfill) are inserted first.
 func (a *App) StartWorkers(ctx context.Context) (wait func()) {
 	if a.Config.NoWorkers {
 		return func() {}
 	}
-	waitDeliverer := a.startDeliverer(ctx)
-	waitMail := a.startMail(ctx)
-	waitPurge := a.startPurge(ctx)
-	return func() { waitDeliverer(); waitMail(); waitPurge() }
+	if err := a.backfillJobs(ctx); err != nil {
+		a.Log.Error("job queue backfill", "err", err)
+	}
+	if a.Config.SMTPAddr == "" {
+		a.Log.Info("no SMTP server configured: mail stays in the outbox (GET /api/v1/outbox)")
+	}
+	if err := a.Jobs.Start(ctx); err != nil {
+		a.Log.Error("job queue", "err", err)
+		return func() {}
+	}
+	return func() {
+		<-ctx.Done()
+		// Jobs in progress get a while to finish; one cut off is run
+		// again by the next gateway, once its rescue time has passed.
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := a.Jobs.Stop(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			a.Log.Warn("job queue stop", "err", err)
+		}
+	}
 }
 
 // purgeEvery is how often the exchange log's retention is applied.
 const purgeEvery = time.Hour
-
-// startPurge applies the exchange log's retention at start and then every
-// hour until ctx is done. Several gateways on one database may each run
-// it: a purge deletes by age, and one that finds its rows gone deletes
-// nothing.
-func (a *App) startPurge(ctx context.Context) (wait func()) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(purgeEvery)
-		defer t.Stop()
-		for {
-			a.PurgeExchanges(ctx)
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() { <-done }
-}
 
 // PurgeExchanges applies the exchange log's retention once.
 func (a *App) PurgeExchanges(ctx context.Context) {
@@ -270,30 +321,34 @@ func (a *App) PurgeExchanges(ctx context.Context) {
 	}
 }
 
-func (a *App) startMail(ctx context.Context) (wait func()) {
-	done := make(chan struct{})
-	if a.Config.SMTPAddr == "" {
-		a.Log.Info("no SMTP server configured: mail stays in the outbox (GET /api/v1/outbox)")
-		close(done)
-		return func() { <-done }
+// backfillJobs inserts the jobs of the invoices and mail that were
+// waiting when migration 00009 moved them onto the job queue, each in
+// the transaction that deletes its backfill row.
+func (a *App) backfillJobs(ctx context.Context) error {
+	for {
+		var rows []struct{ Kind, Ref string }
+		if err := a.DB.R.SelectContext(ctx, &rows, `SELECT kind, ref FROM jobs_backfill ORDER BY kind, ref LIMIT 500`); err != nil || len(rows) == 0 {
+			return err
+		}
+		err := a.DB.Transact(ctx, func(tx *sqlx.Tx) error {
+			for _, r := range rows {
+				var args river.JobArgs = invoicing.DeliverInvoice{InvoiceID: r.Ref}
+				if r.Kind == (mail.SendMail{}).Kind() {
+					args = mail.SendMail{MailID: r.Ref}
+				}
+				if err := a.Jobs.Insert(ctx, tx, args); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM jobs_backfill WHERE kind = ? AND ref = ?`), r.Kind, r.Ref); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 	}
-	s := &mail.Sender{DB: a.DB, Addr: a.Config.SMTPAddr, From: a.Config.MailFrom, Log: a.Log, Now: a.Config.Now}
-	go func() {
-		defer close(done)
-		s.Run(ctx)
-	}()
-	return func() { <-done }
-}
-
-// startDeliverer runs the cXML invoice deliverer until ctx is done.
-func (a *App) startDeliverer(ctx context.Context) (wait func()) {
-	done := make(chan struct{})
-	d := &invoicing.Deliverer{DB: a.DB, Parties: a.Connections, Log: a.Log, Lease: a.Config.DeliveryLease, Now: a.Config.Now}
-	go func() {
-		defer close(done)
-		d.Run(ctx, time.Second)
-	}()
-	return func() { <-done }
 }
 
 // Handler is the gateway's HTTP handler.

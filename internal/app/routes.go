@@ -23,7 +23,7 @@ func (a *App) routes() {
 	orgs := &organization.HTTP{Store: a.Organizations}
 	cat := &catalog.HTTP{Store: a.Catalog}
 	inv := &invoicing.HTTP{POs: a.POs, Agreements: a.Agreements, Billing: a.Billing}
-	subs := &punchout.Subscriptions{DB: a.DB, Sessions: a.Sessions, Orgs: a.Organizations, Catalog: a.Catalog, Agreements: a.Agreements, Now: a.Config.Now}
+	subs := &punchout.Subscriptions{DB: a.DB, Sessions: a.Sessions, Orgs: a.Organizations, Catalog: a.Catalog, Agreements: a.Agreements, Mail: a.Mail, Now: a.Config.Now}
 	carts := &punchout.Carts{DB: a.DB, Sessions: a.Sessions, Catalog: a.Catalog, Keys: a.Keys, IDs: a.IDs, Now: a.Config.Now}
 	pages := &punchout.Pages{
 		Sessions: a.Sessions, Connections: a.Connections, Catalog: a.Catalog, Orgs: a.Organizations,

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -69,6 +70,10 @@ func Start(t testing.TB, dsn string, opts ...Option) *Server {
 		// Tests send many refused documents from one address; only the
 		// tests of throttling set a real limit (WithAuthFailureLimit).
 		AuthFailure: app.AuthFailureLimit{Rate: 1e6, Burst: 1 << 30},
+		// Jobs are picked up within 50 ms and a failed one is retried at
+		// once (WaitJobs waits for them).
+		JobPoll:        50 * time.Millisecond,
+		JobRetryPolicy: retryAtOnce{},
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -15,16 +15,19 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
 
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/id"
+	"github.com/cxmlgate/punchout/internal/jobs"
 )
 
 // Directions.
@@ -485,4 +488,36 @@ func withDependents(ctx context.Context, tx *sqlx.Tx, ids []string) ([]string, e
 		frontier = next
 	}
 	return all, nil
+}
+
+// PurgeJob applies the exchange log's retention once. It is a periodic
+// job (hourly, and at start): River runs it on one gateway of a fleet,
+// its elected leader.
+type PurgeJob struct{}
+
+// Kind names the job in the queue.
+func (PurgeJob) Kind() string { return "purge_exchanges" }
+
+// InsertOpts puts the job on the maintenance queue.
+func (PurgeJob) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueMaintenance, MaxAttempts: 3}
+}
+
+// Purger is the worker of PurgeJob.
+type Purger struct {
+	river.WorkerDefaults[PurgeJob]
+
+	DB        *db.DB
+	Retention Retention
+	Now       func() time.Time
+	Log       *slog.Logger
+}
+
+// Work purges what the retention no longer keeps.
+func (p *Purger) Work(ctx context.Context, _ *river.Job[PurgeJob]) error {
+	n, err := Purge(ctx, p.DB, p.Retention, p.Now())
+	if n > 0 {
+		p.Log.Info("exchange log retention", "deleted", n)
+	}
+	return err
 }

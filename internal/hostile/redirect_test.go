@@ -19,9 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cxmlgate/punchout/cxml"
-	"github.com/cxmlgate/punchout/internal/app"
 	"github.com/cxmlgate/punchout/internal/apptest"
-	"github.com/cxmlgate/punchout/invoicing"
 	"github.com/cxmlgate/punchout/punchout"
 )
 
@@ -144,17 +142,10 @@ func TestRedirectingInvoiceEndpointGetsNoSecret(t *testing.T) {
 				require.Equal(t, 200, s.API(t, "POST", "/api/v1/billing/run", map[string]string{"through": "2027-01-31"}, &res))
 				require.EqualValues(t, 1, res["out_of_cycle_invoices"], "the upfront fee")
 
-				d := &invoicing.Deliverer{DB: s.App.DB, Parties: s.App.Connections, Backoff: func(int) time.Duration { return 0 }}
-				delivered := 0
-				for range 10 {
-					ok, err := d.DeliverOne(context.Background())
-					require.NoError(t, err)
-					if !ok {
-						break
-					}
-					delivered++
-				}
-				assert.Equal(t, 1, delivered, "one attempt, then nothing is due")
+				s.WaitJobs(t)
+				n, err := s.App.Jobs.Pending(context.Background(), time.Now().Add(time.Hour))
+				require.NoError(t, err)
+				assert.Zero(t, n, "one attempt, then nothing is due")
 
 				assert.Empty(t, attacker.requests(), "the redirect target gets no request")
 				assert.NotContains(t, strings.Join(attacker.requests(), "\n"), secret, "the redirect target never sees the secret")
@@ -201,7 +192,7 @@ func TestRedirectingInvoiceEndpointGetsNoSecret(t *testing.T) {
 						t.Errorf("the exchange log holds the invoice secret: %s", doc)
 					}
 				}
-			}, func(c *app.Config) { c.NoWorkers = true })
+			})
 		})
 	}
 }

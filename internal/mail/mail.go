@@ -1,12 +1,15 @@
 // Package mail is the gateway's durable mail outbox. A message is queued
 // in the same transaction as the change it announces (an agreement, a PO
-// balance alert), so a crash can lose none; a sender delivers queued
-// messages to the configured SMTP server, each claimed under a lease, with
-// exponential backoff and jitter on failure. A message is marked sent only
-// after the server accepted it; a crash between the two resends it with
-// the same Message-ID, so the receiving side sees one message. Without an
-// SMTP server configured, messages stay in the outbox, visible through
-// the admin API.
+// balance alert), together with the job that sends it (Outbox.Enqueue),
+// so a crash can lose none. The job runs on the gateway's job queue
+// (internal/jobs, River), which retries a refused or failed delivery
+// with backoff and jitter; Sender is its worker, and sends through
+// go-mail with timeouts and TLS. A message is marked sent only after the
+// server accepted it; a crash between the two resends it with the same
+// Message-ID, so the receiving side sees one message. Without an SMTP
+// server configured, no gateway works the mail queue: messages stay in
+// the outbox, visible through the admin API, until one with a server
+// starts.
 //
 // The texts are not here: each package that sends a notification owns
 // its words, as text/template files named templates/mail_<notice>.txt
@@ -18,21 +21,23 @@ package mail
 
 import (
 	"context"
-	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
-	"mime"
+	"net"
 	"net/mail"
-	"net/smtp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
+	gomail "github.com/wneessen/go-mail"
 
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/id"
+	"github.com/cxmlgate/punchout/internal/jobs"
 )
 
 // Message is one email.
@@ -45,36 +50,61 @@ type Message struct {
 	MessageID      string     `db:"message_id" json:"message_id"`
 	Status         string     `db:"status" json:"status"`
 	Attempts       int        `db:"attempts" json:"attempts"`
-	NextAttemptAt  time.Time  `db:"next_attempt_at" json:"next_attempt_at"`
-	LeaseUntil     *time.Time `db:"lease_until" json:"-"`
 	LastError      string     `db:"last_error" json:"last_error,omitempty"`
 	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
 	SentAt         *time.Time `db:"sent_at" json:"sent_at,omitempty"`
 }
 
-const columns = `id, organization_id, to_address, subject, body, message_id, status, attempts, next_attempt_at,
-	lease_until, last_error, created_at, sent_at`
+const columns = `id, organization_id, to_address, subject, body, message_id, status, attempts,
+	last_error, created_at, sent_at`
 
-// Enqueue adds a message to the outbox inside the caller's transaction.
-// An address that is not an email address is refused with errs.Invalid,
-// and nothing is stored.
-func Enqueue(ctx context.Context, tx sqlx.ExtContext, orgID, to, subject, body string, now time.Time) (*Message, error) {
+// SendMail is the job that sends one message of the outbox.
+type SendMail struct {
+	MailID string `json:"mail_id"`
+}
+
+// Kind names the job in the queue.
+func (SendMail) Kind() string { return "send_mail" }
+
+// InsertOpts puts the job on the mail queue, tried up to 10 times.
+func (SendMail) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueMail, MaxAttempts: maxAttempts}
+}
+
+// maxAttempts is how many times a message is tried before it is parked
+// as failed: River's backoff spreads ten attempts over about three hours.
+const maxAttempts = 10
+
+// Jobs inserts a job in the caller's transaction (jobs.Queue).
+type Jobs interface {
+	Insert(ctx context.Context, tx *sqlx.Tx, args river.JobArgs) error
+}
+
+// Outbox queues messages.
+type Outbox struct {
+	Jobs Jobs
+}
+
+// Enqueue adds a message to the outbox, and the job that sends it,
+// inside the caller's transaction. An address that is not an email
+// address is refused with errs.Invalid, and nothing is stored.
+func (o *Outbox) Enqueue(ctx context.Context, tx *sqlx.Tx, orgID, to, subject, body string, now time.Time) (*Message, error) {
 	a, err := mail.ParseAddress(strings.TrimSpace(to))
 	if err != nil {
 		return nil, errs.E(errs.Invalid, "%q is not an email address", to)
 	}
-	m := &Message{
-		ID: id.New("mail"), To: a.Address, Subject: subject, Body: body, Status: "pending",
-		NextAttemptAt: now.UTC(), CreatedAt: now.UTC(),
-	}
+	m := &Message{ID: id.New("mail"), To: a.Address, Subject: subject, Body: body, Status: "pending", CreatedAt: now.UTC()}
 	m.MessageID = "<" + m.ID + "@punchout.gateway>"
 	if orgID != "" {
 		m.OrganizationID = &orgID
 	}
-	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO outbox_mail (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		m.ID, m.OrganizationID, m.To, m.Subject, m.Body, m.MessageID, m.Status, m.Attempts, m.NextAttemptAt,
-		m.LeaseUntil, m.LastError, m.CreatedAt, m.SentAt)
+	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO outbox_mail (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		m.ID, m.OrganizationID, m.To, m.Subject, m.Body, m.MessageID, m.Status, m.Attempts,
+		m.LastError, m.CreatedAt, m.SentAt)
 	if err != nil {
+		return nil, err
+	}
+	if err := o.Jobs.Insert(ctx, tx, SendMail{MailID: m.ID}); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -103,129 +133,137 @@ func List(ctx context.Context, q sqlx.ExtContext, orgID, status string, limit in
 	return out, err
 }
 
-// Sender delivers the outbox to an SMTP server.
+// TLS says how Sender secures its connection to the SMTP server.
+type TLS string
+
+// The TLS policies.
+const (
+	// TLSOpportunistic uses STARTTLS when the server offers it (the
+	// default).
+	TLSOpportunistic TLS = "opportunistic"
+	// TLSMandatory sends nothing to a server without STARTTLS.
+	TLSMandatory TLS = "mandatory"
+	// TLSImplicit connects with TLS from the first byte (SMTPS, port
+	// 465).
+	TLSImplicit TLS = "implicit"
+)
+
+// Sender is the worker of SendMail: it delivers a message to the SMTP
+// server.
 type Sender struct {
+	river.WorkerDefaults[SendMail]
+
 	DB   *db.DB
 	Addr string // host:port of the SMTP server
 	From string
-	Log  *slog.Logger
-	// Lease is how long a claimed message is reserved for one attempt.
-	Lease time.Duration
-	// MaxAttempts before a message is parked as failed.
-	MaxAttempts int
-	Now         func() time.Time
-	// Poll is how often the outbox is checked when idle.
-	Poll time.Duration
+	TLS  TLS
+	// Username and Password, when set, authenticate to the server
+	// (SMTP AUTH PLAIN, or LOGIN where the server offers only that); go-mail
+	// sends them over TLS only.
+	Username, Password string
+	Log                *slog.Logger
+	Now                func() time.Time
+	// DialTimeout bounds each connection to the server (default 30 s).
+	DialTimeout time.Duration
 }
 
-func (s *Sender) defaults() {
-	if s.Lease == 0 {
-		s.Lease = 2 * time.Minute
-	}
-	if s.MaxAttempts == 0 {
-		s.MaxAttempts = 10
-	}
-	if s.Now == nil {
-		s.Now = time.Now
-	}
-	if s.Poll == 0 {
-		s.Poll = time.Second
-	}
-	if s.From == "" {
-		s.From = "marketplace@localhost"
-	}
-}
-
-// Run delivers messages until ctx is done.
-func (s *Sender) Run(ctx context.Context) {
-	s.defaults()
-	t := time.NewTicker(s.Poll)
-	defer t.Stop()
-	for {
-		for {
-			sent, err := s.SendOne(ctx)
-			if err != nil && ctx.Err() == nil {
-				s.Log.Error("mail outbox", "err", err)
-			}
-			if !sent || ctx.Err() != nil {
-				break
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// SendOne claims one due message and tries to deliver it. It reports
-// whether there was a message to try.
-func (s *Sender) SendOne(ctx context.Context) (bool, error) {
-	s.defaults()
-	now := s.Now().UTC()
+// Work sends one message. A refusal or a dead server returns the error,
+// and River tries again later; at the last attempt the message is parked
+// as failed.
+func (s *Sender) Work(ctx context.Context, job *river.Job[SendMail]) error {
+	now := s.now()
 	var m Message
-	err := s.DB.Transact(ctx, func(tx *sqlx.Tx) error {
-		return tx.GetContext(ctx, &m, tx.Rebind(`UPDATE outbox_mail SET status = 'sending', lease_until = ?, attempts = attempts + 1
-			WHERE id = (SELECT id FROM outbox_mail
-				WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until < ?)
-				ORDER BY next_attempt_at, id LIMIT 1)
-			AND ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until < ?))
-			RETURNING `+columns), now.Add(s.Lease), now, now, now, now)
-	})
+	err := s.DB.R.GetContext(ctx, &m, s.DB.Rebind(`SELECT `+columns+` FROM outbox_mail WHERE id = ?`), job.Args.MailID)
 	if db.IsNoRows(err) {
-		return false, nil
+		return nil // Deleted since: nothing to send.
 	}
 	if err != nil {
-		return false, err
+		return err
 	}
-	sendErr := s.deliver(&m)
-	now = s.Now().UTC()
+	if m.Status != "pending" {
+		return nil
+	}
+	sendErr := s.deliver(ctx, &m)
+	now = s.now()
 	// The outcome is recorded even when ctx ends meanwhile.
 	ctx = context.WithoutCancel(ctx)
 	err = s.DB.Transact(ctx, func(tx *sqlx.Tx) error {
 		if sendErr == nil {
-			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox_mail SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = '' WHERE id = ?`), now, m.ID)
+			_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox_mail SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ?`), now, m.ID)
 			return err
 		}
-		status, next := "pending", now.Add(Backoff(m.Attempts))
-		if m.Attempts >= s.MaxAttempts {
+		status := "pending"
+		if job.Attempt >= job.MaxAttempts {
 			status = "failed"
 		}
-		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox_mail SET status = ?, next_attempt_at = ?, lease_until = NULL, last_error = ? WHERE id = ?`),
-			status, next, truncate(sendErr.Error(), 500), m.ID)
+		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox_mail SET status = ?, attempts = attempts + 1, last_error = ? WHERE id = ?`),
+			status, truncate(sendErr.Error(), 500), m.ID)
 		return err
 	})
+	if err != nil {
+		return err
+	}
 	if sendErr != nil {
-		s.Log.Warn("mail not delivered", "mail_id", m.ID, "attempt", m.Attempts, "err", sendErr)
-	} else {
-		s.Log.Info("mail delivered", "mail_id", m.ID, "to", m.To)
+		s.Log.Warn("mail not delivered", "mail_id", m.ID, "attempt", job.Attempt, "err", sendErr)
+		return sendErr
 	}
-	return true, err
+	s.Log.Info("mail delivered", "mail_id", m.ID)
+	return nil
 }
 
-// Backoff is the wait before attempt n+1: exponential from 5 seconds,
-// capped at an hour, with full jitter so that retries after an outage do
-// not arrive together.
-func Backoff(attempt int) time.Duration {
-	base := 5 * time.Second << min(attempt, 10)
-	if base > time.Hour {
-		base = time.Hour
+func (s *Sender) now() time.Time {
+	if s.Now == nil {
+		return time.Now().UTC()
 	}
-	j, _ := rand.Int(rand.Reader, big.NewInt(int64(base/2)))
-	return base/2 + time.Duration(j.Int64())
+	return s.Now().UTC()
 }
 
-func (s *Sender) deliver(m *Message) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n",
-		s.From, m.To, mimeHeader(m.Subject), m.MessageID, m.CreatedAt.Format(time.RFC1123Z))
-	b.WriteString(strings.ReplaceAll(m.Body, "\n", "\r\n"))
-	return smtp.SendMail(s.Addr, nil, s.From, []string{m.To}, []byte(b.String()))
+func (s *Sender) deliver(ctx context.Context, m *Message) error {
+	host, portText, err := net.SplitHostPort(s.Addr)
+	if err != nil {
+		return fmt.Errorf("SMTP server %q: %w", s.Addr, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return fmt.Errorf("SMTP server %q: port %q is not a number", s.Addr, portText)
+	}
+	timeout := s.DialTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	opts := []gomail.Option{gomail.WithPort(port), gomail.WithTimeout(timeout)}
+	switch s.TLS {
+	case TLSMandatory:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	case TLSImplicit:
+		opts = append(opts, gomail.WithSSL())
+	default:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	}
+	if s.Username != "" {
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover), gomail.WithUsername(s.Username), gomail.WithPassword(s.Password))
+	}
+	c, err := gomail.NewClient(host, opts...)
+	if err != nil {
+		return err
+	}
+	msg := gomail.NewMsg()
+	from := s.From
+	if from == "" {
+		from = "marketplace@localhost"
+	}
+	if err := msg.From(from); err != nil {
+		return fmt.Errorf("sender address %q: %w", from, err)
+	}
+	if err := msg.To(m.To); err != nil {
+		return errors.Join(fmt.Errorf("recipient %q", m.To), err)
+	}
+	msg.Subject(m.Subject)
+	msg.SetMessageIDWithValue(strings.Trim(m.MessageID, "<>"))
+	msg.SetDateWithValue(m.CreatedAt)
+	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
+	return c.DialAndSendWithContext(ctx, msg)
 }
-
-// mimeHeader encodes a header value that is not plain ASCII.
-func mimeHeader(s string) string { return mime.BEncoding.Encode("UTF-8", s) }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {
