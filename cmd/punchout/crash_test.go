@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sync"
 	"sync/atomic"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/cxmlgate/punchout/internal/app"
 	"github.com/cxmlgate/punchout/internal/db"
+	"github.com/cxmlgate/punchout/internal/dbtest"
 	"github.com/cxmlgate/punchout/invoicing"
 	"github.com/cxmlgate/punchout/punchout"
 )
@@ -45,11 +45,15 @@ var payloadIDRe = regexp.MustCompile(`payloadID="([^"]+)"`)
 // connection with e-invoicing, lets the server deliver them to a stand-in
 // for Coupa, kills the server with SIGKILL in the middle, starts it again
 // and checks that every invoice arrived, each with the same bytes every
-// time it was sent.
+// time it was sent, on each engine.
 func TestInvoiceDeliverySurvivesSIGKILL(t *testing.T) {
+	for name, dsn := range dbtest.DSNs(t) {
+		t.Run(name, func(t *testing.T) { survivesSIGKILL(t, dsn(t)) })
+	}
+}
+
+func survivesSIGKILL(t *testing.T, dsn string) {
 	const n = 40
-	dir := t.TempDir()
-	dsn := "sqlite:" + filepath.Join(dir, "punchout.db")
 	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))
 
 	// The stand-in behaves like Coupa: it accepts an invoice number once
