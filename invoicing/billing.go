@@ -699,6 +699,17 @@ func (b *Billing) expiryNotices(ctx context.Context, through time.Time) (int, er
 	return notes, nil
 }
 
+// InvoiceOrganization returns the organization an invoice belongs to
+// (NotFound when there is no such invoice).
+func (b *Billing) InvoiceOrganization(ctx context.Context, invoiceID string) (string, error) {
+	var org string
+	err := b.DB.R.GetContext(ctx, &org, b.DB.Rebind(`SELECT organization_id FROM invoices WHERE id = ?`), invoiceID)
+	if db.IsNoRows(err) {
+		return "", errs.E(errs.NotFound, "invoice %s not found", invoiceID)
+	}
+	return org, err
+}
+
 // ListInvoices returns invoices of an organization and/or agreement.
 func (b *Billing) ListInvoices(ctx context.Context, orgID, agreementID string) ([]Invoice, error) {
 	q := `SELECT ` + invoiceColumns + `, payload_id, last_error, purpose, credits_invoice_id FROM invoices WHERE 1 = 1`

@@ -23,6 +23,7 @@ import (
 
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/access"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/exchange"
 	"github.com/cxmlgate/punchout/internal/jobs"
@@ -126,6 +127,11 @@ type App struct {
 	Jobs *jobs.Queue
 	// Deliverer delivers cXML invoices, as the worker of their jobs.
 	Deliverer *invoicing.Deliverer
+	// Users, Tokens and Guard are who may call the admin API, and the
+	// check of each route's policy.
+	Users  *access.Users
+	Tokens *access.Tokens
+	Guard  *access.Guard
 	// Failures counts failed authentications per source address, for
 	// /cxml and the admin API alike.
 	Failures *throttle.Limiter
@@ -192,6 +198,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Mail = &mail.Outbox{Jobs: a.Jobs}
+	a.Users = &access.Users{DB: d, Now: now}
+	a.Tokens = &access.Tokens{DB: d, Now: now}
+	a.Guard = &access.Guard{Tokens: a.Tokens, Failures: a.Failures}
 	a.Billing = &invoicing.Billing{DB: d, POs: a.POs, Now: now, IDs: a.IDs, Parties: a.Connections, Jobs: a.Jobs, Mail: a.Mail}
 	a.Agreements.Billing = a.Billing
 	a.Endpoint = punchout.NewEndpoint(d, a.Connections, a.IDs, cxml.Limits{MaxBytes: cfg.MaxBodyBytes}, cfg.BaseURL+"/cxml", log, now)
@@ -208,6 +217,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("demo data: %w", err)
 		}
 	}
+	a.Guard.Bootstrap = a.Config.AdminToken
 	a.Echo = web.New(web.Options{Log: log, Metrics: a.Metrics, IDs: a.IDs, TrustedProxies: proxies, Now: cfg.Now})
 	a.routes()
 	return a, nil

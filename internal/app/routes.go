@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -8,9 +10,10 @@ import (
 
 	apidoc "github.com/cxmlgate/punchout/api"
 	"github.com/cxmlgate/punchout/catalog"
+	"github.com/cxmlgate/punchout/internal/access"
+	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/exchange"
 	"github.com/cxmlgate/punchout/internal/mail"
-	"github.com/cxmlgate/punchout/internal/web"
 	"github.com/cxmlgate/punchout/invoicing"
 	"github.com/cxmlgate/punchout/organization"
 	"github.com/cxmlgate/punchout/punchout"
@@ -53,37 +56,87 @@ func (a *App) routes() {
 
 	// Admin API, described by api/openapi.yaml.
 	e.GET("/api/v1/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", apidoc.OpenAPI) })
-	api := e.Group("/api/v1", web.BearerAuth(a.Config.AdminToken, a.Failures))
-	api.POST("/organizations", orgs.Create)
-	api.GET("/organizations", orgs.List)
-	api.GET("/organizations/:id", orgs.Get)
-	api.POST("/connections", po.CreateConnection)
-	api.GET("/connections", po.ListConnections)
-	api.GET("/connections/:id", po.GetConnection)
-	api.PATCH("/connections/:id", po.UpdateConnection)
-	api.POST("/connections/:id/disable", po.DisableConnection)
-	api.GET("/exchanges", exchanges.List)
-	api.GET("/exchanges/:id", exchanges.Get)
-	api.POST("/catalog/import", cat.Import)
-	api.GET("/products", cat.ListProducts)
-	api.GET("/offers/:id", cat.GetOffer)
-	api.GET("/organizations/:id/private-marketplace", cat.GetPrivateMarketplace)
-	api.PUT("/organizations/:id/private-marketplace", cat.PutPrivateMarketplace)
-	api.POST("/purchase-orders", inv.CreatePO)
-	api.GET("/purchase-orders", inv.ListPOs)
-	api.GET("/purchase-orders/:id", inv.GetPO)
-	api.PATCH("/purchase-orders/:id", inv.PatchPO)
-	api.GET("/agreements", inv.ListAgreements)
-	api.GET("/agreements/:id", inv.GetAgreement)
-	api.PATCH("/agreements/:id", inv.PatchAgreement)
-	api.GET("/agreements/:id/charges", inv.AgreementCharges)
-	api.GET("/outbox", outbox.List)
-	api.POST("/subscriptions", checkout.Subscribe)
-	api.POST("/usage", inv.PostUsage)
-	api.GET("/invoices", inv.ListInvoices)
-	api.GET("/invoices/:id/cxml", inv.InvoiceCXML)
-	api.POST("/invoices/:id/resend", inv.ResendInvoice)
-	api.POST("/billing/run", inv.RunBilling)
+	acc := &access.HTTP{DB: a.DB, Users: a.Users, Tokens: a.Tokens}
+	api := a.Guard.Group(e.Group("/api/v1"), "/api/v1")
+	// Each route names the least role it needs and how the organization
+	// of what it touches is found (access.Policy); access.Guard enforces
+	// both before the handler runs.
+	var (
+		global   = func(r access.Role) access.Policy { return access.Policy{Role: r, Scope: access.Global} }
+		queryOrg = func(r access.Role) access.Policy { return access.Policy{Role: r, Scope: access.QueryOrg} }
+		pathOrg  = func(r access.Role) access.Policy { return access.Policy{Role: r, Scope: access.PathOrg} }
+		bodyOrg  = func(r access.Role) access.Policy { return access.Policy{Role: r, Scope: access.BodyOrg} }
+		self     = func(r access.Role) access.Policy { return access.Policy{Role: r, Scope: access.Self} }
+		owned    = func(r access.Role, noun string, org func(ctx context.Context, id string) (string, error)) access.Policy {
+			return access.Policy{Role: r, Scope: access.Owned, Owner: ownerOf(noun, org), Noun: noun}
+		}
+	)
+	connOrg := func(ctx context.Context, id string) (string, error) {
+		c, err := a.Connections.Get(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return c.OrganizationID, nil
+	}
+	exchangeOrg := func(ctx context.Context, id string) (string, error) {
+		d, err := exchange.Get(ctx, a.DB.R, id)
+		if err != nil {
+			return "", err
+		}
+		if d.OrganizationID == nil {
+			return "", nil // Refused before its sender authenticated: an operator's only.
+		}
+		return *d.OrganizationID, nil
+	}
+	agreementOrg := func(ctx context.Context, id string) (string, error) {
+		ag, err := a.Agreements.Get(ctx, nil, id)
+		if err != nil {
+			return "", err
+		}
+		return ag.OrganizationID, nil
+	}
+	invoiceOrg := a.Billing.InvoiceOrganization
+	usage := access.Policy{Role: access.Billing, Scope: access.Self, Check: a.usageAgreementsOwned}
+
+	api.Handle(http.MethodPost, "/organizations", orgs.Create, global(access.Operator))
+	api.Handle(http.MethodGet, "/organizations", orgs.List, global(access.Operator))
+	api.Handle(http.MethodGet, "/organizations/:id", orgs.Get, pathOrg(access.Viewer))
+	api.Handle(http.MethodPost, "/connections", po.CreateConnection, bodyOrg(access.Admin))
+	api.Handle(http.MethodGet, "/connections", po.ListConnections, queryOrg(access.Viewer))
+	api.Handle(http.MethodGet, "/connections/:id", po.GetConnection, owned(access.Viewer, "connection", connOrg))
+	api.Handle(http.MethodPatch, "/connections/:id", po.UpdateConnection, owned(access.Admin, "connection", connOrg))
+	api.Handle(http.MethodPost, "/connections/:id/disable", po.DisableConnection, owned(access.Admin, "connection", connOrg))
+	api.Handle(http.MethodGet, "/exchanges", exchanges.List, queryOrg(access.Viewer))
+	api.Handle(http.MethodGet, "/exchanges/:id", exchanges.Get, owned(access.Viewer, "exchange", exchangeOrg))
+	api.Handle(http.MethodPost, "/catalog/import", cat.Import, global(access.Operator))
+	api.Handle(http.MethodGet, "/products", cat.ListProducts, queryOrg(access.Viewer))
+	api.Handle(http.MethodGet, "/offers/:id", cat.GetOffer, global(access.Operator))
+	api.Handle(http.MethodGet, "/organizations/:id/private-marketplace", cat.GetPrivateMarketplace, pathOrg(access.Viewer))
+	api.Handle(http.MethodPut, "/organizations/:id/private-marketplace", cat.PutPrivateMarketplace, pathOrg(access.Admin))
+	api.Handle(http.MethodPost, "/purchase-orders", inv.CreatePO, bodyOrg(access.Billing))
+	api.Handle(http.MethodGet, "/purchase-orders", inv.ListPOs, queryOrg(access.Viewer))
+	api.Handle(http.MethodGet, "/purchase-orders/:id", inv.GetPO, queryOrg(access.Viewer))
+	api.Handle(http.MethodPatch, "/purchase-orders/:id", inv.PatchPO, queryOrg(access.Billing))
+	api.Handle(http.MethodGet, "/agreements", inv.ListAgreements, queryOrg(access.Viewer))
+	api.Handle(http.MethodGet, "/agreements/:id", inv.GetAgreement, owned(access.Viewer, "agreement", agreementOrg))
+	api.Handle(http.MethodPatch, "/agreements/:id", inv.PatchAgreement, owned(access.Billing, "agreement", agreementOrg))
+	api.Handle(http.MethodGet, "/agreements/:id/charges", inv.AgreementCharges, owned(access.Viewer, "agreement", agreementOrg))
+	api.Handle(http.MethodGet, "/outbox", outbox.List, queryOrg(access.Billing))
+	api.Handle(http.MethodPost, "/subscriptions", checkout.Subscribe, bodyOrg(access.Billing))
+	api.Handle(http.MethodPost, "/usage", inv.PostUsage, usage)
+	api.Handle(http.MethodGet, "/invoices", inv.ListInvoices, queryOrg(access.Viewer))
+	api.Handle(http.MethodGet, "/invoices/:id/cxml", inv.InvoiceCXML, owned(access.Viewer, "invoice", invoiceOrg))
+	api.Handle(http.MethodPost, "/invoices/:id/resend", inv.ResendInvoice, owned(access.Billing, "invoice", invoiceOrg))
+	api.Handle(http.MethodPost, "/billing/run", inv.RunBilling, global(access.Operator))
+	api.Handle(http.MethodPost, "/tokens", acc.CreateToken, self(access.Admin))
+	api.Handle(http.MethodGet, "/tokens", acc.ListTokens, queryOrg(access.Admin))
+	api.Handle(http.MethodDelete, "/tokens/:id", acc.RevokeToken, self(access.Admin))
+	api.Handle(http.MethodPost, "/users", acc.CreateUser, self(access.Admin))
+	api.Handle(http.MethodGet, "/users", acc.ListUsers, queryOrg(access.Admin))
+	api.Handle(http.MethodGet, "/users/:id", acc.GetUser, self(access.Admin))
+	api.Handle(http.MethodPatch, "/users/:id", acc.PatchUser, self(access.Admin))
+	api.Handle(http.MethodDelete, "/users/:id", acc.DeleteUser, self(access.Admin))
+	api.Handle(http.MethodGet, "/audit", acc.Audit, queryOrg(access.Admin))
 }
 
 func (a *App) ready(c echo.Context) error {
@@ -92,4 +145,47 @@ func (a *App) ready(c echo.Context) error {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// ownerOf makes the Owner of an access policy from a lookup of an
+// object's organization. A missing object and another organization's
+// are answered alike, with the same words, so neither tells the other
+// apart.
+func ownerOf(noun string, org func(ctx context.Context, id string) (string, error)) func(ctx context.Context, c echo.Context) (string, error) {
+	return func(ctx context.Context, c echo.Context) (string, error) {
+		id := c.Param("id")
+		o, err := org(ctx, id)
+		if errs.Is(err, errs.NotFound) {
+			return "", access.NotFound(noun, id)
+		}
+		return o, err
+	}
+}
+
+// usageAgreementsOwned refuses usage records of agreements of another
+// organization than the caller's, as if they did not exist.
+func (a *App) usageAgreementsOwned(ctx context.Context, p access.Principal, body []byte) error {
+	var in struct {
+		Records []struct {
+			AgreementID string `json:"agreement_id"`
+		} `json:"records"`
+	}
+	if json.Unmarshal(body, &in) != nil {
+		return nil // The handler says what is wrong with the body.
+	}
+	seen := map[string]bool{}
+	for _, r := range in.Records {
+		if seen[r.AgreementID] {
+			continue
+		}
+		seen[r.AgreementID] = true
+		ag, err := a.Agreements.Get(ctx, nil, r.AgreementID)
+		if errs.Is(err, errs.NotFound) || (err == nil && !p.Sees(ag.OrganizationID)) {
+			return access.NotFound("agreement", r.AgreementID)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
