@@ -20,7 +20,7 @@ import (
 // tenant is one organization's objects and its tokens, one per role.
 type tenant struct {
 	org, conn, agreement, invoice, exchange, po, user string
-	tokens                                           map[string]string
+	tokens                                            map[string]string
 }
 
 // routeRule is what the test expects of a route, written here apart from
@@ -152,45 +152,49 @@ func routeRules(t *testing.T, s *apptest.Server) map[string]routeRule {
 		return "/api/v1/users/" + u.ID
 	}
 	return map[string]routeRule{
-		"POST /api/v1/organizations":                          {min: "operator", kind: "global", path: p("/api/v1/organizations"), body: func(tenant) any { return map[string]any{"name": ""} }},
-		"GET /api/v1/organizations":                           {min: "operator", kind: "global", path: p("/api/v1/organizations")},
-		"GET /api/v1/organizations/:id":                       {min: "viewer", kind: "path", path: p("/api/v1/organizations/{org}")},
-		"POST /api/v1/connections":                            {min: "admin", kind: "body", path: p("/api/v1/connections"), body: orgBody},
-		"GET /api/v1/connections":                             {min: "viewer", kind: "query", path: p("/api/v1/connections?organization_id={org}")},
-		"GET /api/v1/connections/:id":                         {min: "viewer", kind: "owned", path: p("/api/v1/connections/{conn}")},
-		"PATCH /api/v1/connections/:id":                       {min: "admin", kind: "owned", path: p("/api/v1/connections/{conn}"), body: func(tenant) any { return map[string]any{} }},
-		"POST /api/v1/connections/:id/disable":                {min: "admin", kind: "owned", path: p("/api/v1/connections/{conn}/disable")},
-		"GET /api/v1/exchanges":                               {min: "viewer", kind: "query", path: p("/api/v1/exchanges?organization_id={org}")},
-		"GET /api/v1/exchanges/:id":                           {min: "viewer", kind: "owned", path: p("/api/v1/exchanges/{exchange}")},
-		"POST /api/v1/catalog/import":                         {min: "operator", kind: "global", path: p("/api/v1/catalog/import"), body: func(tenant) any { return map[string]any{} }},
-		"GET /api/v1/products":                                {min: "viewer", kind: "query", path: p("/api/v1/products?organization_id={org}")},
-		"GET /api/v1/offers/:id":                              {min: "operator", kind: "global", path: p("/api/v1/offers/offer-cloudsight-annual-contract")},
-		"GET /api/v1/organizations/:id/private-marketplace":   {min: "viewer", kind: "path", path: p("/api/v1/organizations/{org}/private-marketplace")},
-		"PUT /api/v1/organizations/:id/private-marketplace":   {min: "admin", kind: "path", path: p("/api/v1/organizations/{org}/private-marketplace"), body: func(tenant) any { return map[string]any{"enabled": false} }},
-		"POST /api/v1/purchase-orders":                        {min: "billing", kind: "body", path: p("/api/v1/purchase-orders"), body: orgBody},
-		"GET /api/v1/purchase-orders":                         {min: "viewer", kind: "query", path: p("/api/v1/purchase-orders?organization_id={org}")},
-		"GET /api/v1/purchase-orders/:id":                     {min: "viewer", kind: "query", path: p("/api/v1/purchase-orders/{po}?organization_id={org}")},
-		"PATCH /api/v1/purchase-orders/:id":                   {min: "billing", kind: "query", path: p("/api/v1/purchase-orders/{po}?organization_id={org}"), body: func(tenant) any { return map[string]any{"bill_from": "AP"} }},
-		"GET /api/v1/agreements":                              {min: "viewer", kind: "query", path: p("/api/v1/agreements?organization_id={org}")},
-		"GET /api/v1/agreements/:id":                          {min: "viewer", kind: "owned", path: p("/api/v1/agreements/{agreement}")},
-		"PATCH /api/v1/agreements/:id":                        {min: "billing", kind: "owned", path: p("/api/v1/agreements/{agreement}"), body: func(tenant) any { return map[string]any{} }},
-		"GET /api/v1/agreements/:id/charges":                  {min: "viewer", kind: "owned", path: p("/api/v1/agreements/{agreement}/charges")},
-		"GET /api/v1/outbox":                                  {min: "billing", kind: "query", path: p("/api/v1/outbox?organization_id={org}")},
-		"POST /api/v1/subscriptions":                          {min: "billing", kind: "body", path: p("/api/v1/subscriptions"), body: orgBody},
-		"POST /api/v1/usage":                                  {min: "billing", kind: "usage", path: p("/api/v1/usage"), body: func(tn tenant) any { return map[string]any{"records": []map[string]string{{"agreement_id": tn.agreement}}} }},
-		"GET /api/v1/invoices":                                {min: "viewer", kind: "query", path: p("/api/v1/invoices?organization_id={org}")},
-		"GET /api/v1/invoices/:id/cxml":                       {min: "viewer", kind: "owned", path: p("/api/v1/invoices/{invoice}/cxml")},
-		"POST /api/v1/invoices/:id/resend":                    {min: "billing", kind: "owned", path: p("/api/v1/invoices/{invoice}/resend")},
-		"POST /api/v1/billing/run":                            {min: "operator", kind: "global", path: p("/api/v1/billing/run"), body: func(tenant) any { return map[string]any{"through": "soon"} }},
-		"POST /api/v1/tokens":                                 {min: "admin", kind: "body", path: p("/api/v1/tokens"), body: func(tn tenant) any { return map[string]any{"name": "x", "organization_id": tn.org, "role": "viewer"} }},
-		"GET /api/v1/tokens":                                  {min: "admin", kind: "query", path: p("/api/v1/tokens?organization_id={org}")},
-		"DELETE /api/v1/tokens/:id":                           {min: "admin", kind: "self", path: freshToken},
-		"POST /api/v1/users":                                  {min: "admin", kind: "body", path: p("/api/v1/users"), body: func(tn tenant) any { return map[string]any{"email": "x", "name": "x", "organization_id": tn.org, "role": "viewer"} }},
-		"GET /api/v1/users":                                   {min: "admin", kind: "query", path: p("/api/v1/users?organization_id={org}")},
-		"GET /api/v1/users/:id":                               {min: "admin", kind: "self", path: p("/api/v1/users/{user}")},
-		"PATCH /api/v1/users/:id":                             {min: "admin", kind: "self", path: p("/api/v1/users/{user}"), body: func(tenant) any { return map[string]any{"name": "Renamed"} }},
-		"DELETE /api/v1/users/:id":                            {min: "admin", kind: "self", path: freshUser},
-		"GET /api/v1/audit":                                   {min: "admin", kind: "query", path: p("/api/v1/audit?organization_id={org}")},
+		"POST /api/v1/organizations":                        {min: "operator", kind: "global", path: p("/api/v1/organizations"), body: func(tenant) any { return map[string]any{"name": ""} }},
+		"GET /api/v1/organizations":                         {min: "operator", kind: "global", path: p("/api/v1/organizations")},
+		"GET /api/v1/organizations/:id":                     {min: "viewer", kind: "path", path: p("/api/v1/organizations/{org}")},
+		"POST /api/v1/connections":                          {min: "admin", kind: "body", path: p("/api/v1/connections"), body: orgBody},
+		"GET /api/v1/connections":                           {min: "viewer", kind: "query", path: p("/api/v1/connections?organization_id={org}")},
+		"GET /api/v1/connections/:id":                       {min: "viewer", kind: "owned", path: p("/api/v1/connections/{conn}")},
+		"PATCH /api/v1/connections/:id":                     {min: "admin", kind: "owned", path: p("/api/v1/connections/{conn}"), body: func(tenant) any { return map[string]any{} }},
+		"POST /api/v1/connections/:id/disable":              {min: "admin", kind: "owned", path: p("/api/v1/connections/{conn}/disable")},
+		"GET /api/v1/exchanges":                             {min: "viewer", kind: "query", path: p("/api/v1/exchanges?organization_id={org}")},
+		"GET /api/v1/exchanges/:id":                         {min: "viewer", kind: "owned", path: p("/api/v1/exchanges/{exchange}")},
+		"POST /api/v1/catalog/import":                       {min: "operator", kind: "global", path: p("/api/v1/catalog/import"), body: func(tenant) any { return map[string]any{} }},
+		"GET /api/v1/products":                              {min: "viewer", kind: "query", path: p("/api/v1/products?organization_id={org}")},
+		"GET /api/v1/offers/:id":                            {min: "operator", kind: "global", path: p("/api/v1/offers/offer-cloudsight-annual-contract")},
+		"GET /api/v1/organizations/:id/private-marketplace": {min: "viewer", kind: "path", path: p("/api/v1/organizations/{org}/private-marketplace")},
+		"PUT /api/v1/organizations/:id/private-marketplace": {min: "admin", kind: "path", path: p("/api/v1/organizations/{org}/private-marketplace"), body: func(tenant) any { return map[string]any{"enabled": false} }},
+		"POST /api/v1/purchase-orders":                      {min: "billing", kind: "body", path: p("/api/v1/purchase-orders"), body: orgBody},
+		"GET /api/v1/purchase-orders":                       {min: "viewer", kind: "query", path: p("/api/v1/purchase-orders?organization_id={org}")},
+		"GET /api/v1/purchase-orders/:id":                   {min: "viewer", kind: "query", path: p("/api/v1/purchase-orders/{po}?organization_id={org}")},
+		"PATCH /api/v1/purchase-orders/:id":                 {min: "billing", kind: "query", path: p("/api/v1/purchase-orders/{po}?organization_id={org}"), body: func(tenant) any { return map[string]any{"bill_from": "AP"} }},
+		"GET /api/v1/agreements":                            {min: "viewer", kind: "query", path: p("/api/v1/agreements?organization_id={org}")},
+		"GET /api/v1/agreements/:id":                        {min: "viewer", kind: "owned", path: p("/api/v1/agreements/{agreement}")},
+		"PATCH /api/v1/agreements/:id":                      {min: "billing", kind: "owned", path: p("/api/v1/agreements/{agreement}"), body: func(tenant) any { return map[string]any{} }},
+		"GET /api/v1/agreements/:id/charges":                {min: "viewer", kind: "owned", path: p("/api/v1/agreements/{agreement}/charges")},
+		"GET /api/v1/outbox":                                {min: "billing", kind: "query", path: p("/api/v1/outbox?organization_id={org}")},
+		"POST /api/v1/subscriptions":                        {min: "billing", kind: "body", path: p("/api/v1/subscriptions"), body: orgBody},
+		"POST /api/v1/usage": {min: "billing", kind: "usage", path: p("/api/v1/usage"), body: func(tn tenant) any {
+			return map[string]any{"records": []map[string]string{{"agreement_id": tn.agreement}}}
+		}},
+		"GET /api/v1/invoices":             {min: "viewer", kind: "query", path: p("/api/v1/invoices?organization_id={org}")},
+		"GET /api/v1/invoices/:id/cxml":    {min: "viewer", kind: "owned", path: p("/api/v1/invoices/{invoice}/cxml")},
+		"POST /api/v1/invoices/:id/resend": {min: "billing", kind: "owned", path: p("/api/v1/invoices/{invoice}/resend")},
+		"POST /api/v1/billing/run":         {min: "operator", kind: "global", path: p("/api/v1/billing/run"), body: func(tenant) any { return map[string]any{"through": "soon"} }},
+		"POST /api/v1/tokens":              {min: "admin", kind: "body", path: p("/api/v1/tokens"), body: func(tn tenant) any { return map[string]any{"name": "x", "organization_id": tn.org, "role": "viewer"} }},
+		"GET /api/v1/tokens":               {min: "admin", kind: "query", path: p("/api/v1/tokens?organization_id={org}")},
+		"DELETE /api/v1/tokens/:id":        {min: "admin", kind: "self", path: freshToken},
+		"POST /api/v1/users": {min: "admin", kind: "body", path: p("/api/v1/users"), body: func(tn tenant) any {
+			return map[string]any{"email": "x", "name": "x", "organization_id": tn.org, "role": "viewer"}
+		}},
+		"GET /api/v1/users":        {min: "admin", kind: "query", path: p("/api/v1/users?organization_id={org}")},
+		"GET /api/v1/users/:id":    {min: "admin", kind: "self", path: p("/api/v1/users/{user}")},
+		"PATCH /api/v1/users/:id":  {min: "admin", kind: "self", path: p("/api/v1/users/{user}"), body: func(tenant) any { return map[string]any{"name": "Renamed"} }},
+		"DELETE /api/v1/users/:id": {min: "admin", kind: "self", path: freshUser},
+		"GET /api/v1/audit":        {min: "admin", kind: "query", path: p("/api/v1/audit?organization_id={org}")},
 	}
 }
 
