@@ -10,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/access"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 )
@@ -277,7 +278,10 @@ func (s *Store) Import(ctx context.Context, f *File) (*ImportResult, error) {
 				}
 			}
 		}
-		return nil
+		if res.ProductsCreated+res.ProductsUpdated+res.OffersCreated+res.OffersRevised == 0 {
+			return nil // Nothing changed.
+		}
+		return access.Record(ctx, tx, "", "catalog.import", "catalog", "import", access.Diff(nil, res), s.now())
 	})
 	if err != nil {
 		return nil, err
@@ -409,6 +413,10 @@ type PrivateMarketplace struct {
 
 // SetPrivateMarketplace replaces an organization's private marketplace.
 func (s *Store) SetPrivateMarketplace(ctx context.Context, pm *PrivateMarketplace) error {
+	before, err := s.GetPrivateMarketplace(ctx, pm.OrganizationID)
+	if err != nil {
+		return err
+	}
 	return s.db.Transact(ctx, func(tx *sqlx.Tx) error {
 		var n int
 		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM organizations WHERE id = ?`), pm.OrganizationID); err != nil {
@@ -440,7 +448,7 @@ func (s *Store) SetPrivateMarketplace(ctx context.Context, pm *PrivateMarketplac
 				return err
 			}
 		}
-		return nil
+		return access.Record(ctx, tx, pm.OrganizationID, "private_marketplace.update", "private_marketplace", pm.OrganizationID, access.Diff(before, pm), s.now())
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/access"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/id"
@@ -358,6 +359,7 @@ func (s *Agreements) SetPONumbers(ctx context.Context, agreementID string, po, u
 		if err != nil {
 			return err
 		}
+		before := *a
 		if a.Status != AgreementActive {
 			return errs.E(errs.Conflict, "agreement %s is cancelled; its PO numbers no longer change", agreementID)
 		}
@@ -393,9 +395,11 @@ func (s *Agreements) SetPONumbers(ctx context.Context, agreementID string, po, u
 			}
 			a.UsagePONumber = n
 		}
-		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE agreements SET po_number = ?, usage_po_number = ?, updated_at = ? WHERE id = ?`),
-			a.PONumber, a.UsagePONumber, now, a.ID)
-		return err
+		if _, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE agreements SET po_number = ?, usage_po_number = ?, updated_at = ? WHERE id = ?`),
+			a.PONumber, a.UsagePONumber, now, a.ID); err != nil {
+			return err
+		}
+		return access.Record(ctx, tx, a.OrganizationID, "agreement.update", "agreement", a.ID, access.Diff(&before, a), now)
 	})
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/access"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/id"
@@ -96,6 +97,14 @@ func (b *Billing) Run(ctx context.Context, through time.Time) (*RunResult, error
 		return nil, err
 	}
 	res.Notifications += e
+	// A run is many transactions, one per charge or organization and
+	// month; its event is written once it has ended.
+	err = b.DB.Transact(ctx, func(tx *sqlx.Tx) error {
+		return access.Record(ctx, tx, "", "billing.run", "billing_run", day, access.Diff(nil, res), b.Now())
+	})
+	if err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 

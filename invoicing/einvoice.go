@@ -18,6 +18,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/access"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/jobs"
@@ -141,6 +142,13 @@ func (b *Billing) Resend(ctx context.Context, invoiceID string) error {
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.E(errs.NotFound, "invoice %s has no cXML document to resend", invoiceID)
+		}
+		var org string
+		if err := tx.GetContext(ctx, &org, tx.Rebind(`SELECT organization_id FROM invoices WHERE id = ?`), invoiceID); err != nil {
+			return err
+		}
+		if err := access.Record(ctx, tx, org, "invoice.resend", "invoice", invoiceID, map[string]access.Change{"delivery_status": {After: "pending"}}, b.Now()); err != nil {
+			return err
 		}
 		return b.Jobs.Insert(ctx, tx, DeliverInvoice{InvoiceID: invoiceID})
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/access"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/id"
@@ -320,7 +321,11 @@ func (s *PurchaseOrders) Create(ctx context.Context, po *PurchaseOrder) error {
 				return err
 			}
 		}
-		return nil
+		created, err := s.get(ctx, tx, po.OrganizationID, po.ID)
+		if err != nil {
+			return err
+		}
+		return access.Record(ctx, tx, po.OrganizationID, "purchase_order.create", "purchase_order", po.ID, access.Diff(nil, created), now)
 	})
 	if err != nil {
 		return err
@@ -502,7 +507,13 @@ func (s *PurchaseOrders) Update(ctx context.Context, orgID, number string, ch *C
 				return err
 			}
 		}
-		return nil
+		after, err := s.get(ctx, tx, orgID, number)
+		if err != nil {
+			return err
+		}
+		changes := access.Diff(po, after)
+		delete(changes, "updated_at")
+		return access.Record(ctx, tx, orgID, "purchase_order.update", "purchase_order", number, changes, now)
 	})
 	if err != nil {
 		return nil, err

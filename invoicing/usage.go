@@ -8,6 +8,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 
+	"github.com/cxmlgate/punchout/internal/access"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 )
@@ -97,6 +98,17 @@ func RecordUsage(ctx context.Context, d *db.DB, records []UsageRecord, now time.
 				return errs.E(errs.Conflict, "usage record %s was recorded before with other content; usage records cannot change, send a new record", r.ID)
 			}
 			res.Duplicates++
+		}
+		// One event per agreement the records were for.
+		for agreementID := range dims {
+			var org string
+			if err := tx.GetContext(ctx, &org, tx.Rebind(`SELECT organization_id FROM agreements WHERE id = ?`), agreementID); err != nil {
+				return err
+			}
+			if err := access.Record(ctx, tx, org, "usage.record", "agreement", agreementID,
+				map[string]access.Change{"usage_records": {After: res.Accepted}}, now); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/cxmlgate/punchout/internal/access"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/id"
@@ -78,7 +79,12 @@ func (s *Store) Create(ctx context.Context, o *Organization) error {
 		o.ID = id.New("org")
 	}
 	o.CreatedAt = s.now().UTC()
-	return s.db.Transact(ctx, func(tx *sqlx.Tx) error { return Insert(ctx, tx, o) })
+	return s.db.Transact(ctx, func(tx *sqlx.Tx) error {
+		if err := Insert(ctx, tx, o); err != nil {
+			return err
+		}
+		return access.Record(ctx, tx, o.ID, "organization.create", "organization", o.ID, access.Diff(nil, o), o.CreatedAt)
+	})
 }
 
 // Insert stores a validated organization inside tx.

@@ -13,6 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/access"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/id"
@@ -473,7 +474,10 @@ func (s *Connections) Create(ctx context.Context, c *Connection) error {
 		if db.IsUniqueViolation(err) {
 			return errs.Wrap(errs.Conflict, err, "an enabled connection already uses these From, To and Sender credentials")
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return access.Record(ctx, tx, row.OrganizationID, "connection.create", "connection", row.ID, access.Diff(nil, row.connection()), s.now())
 	})
 	if err != nil {
 		return err
@@ -529,8 +533,13 @@ func (s *Connections) Disable(ctx context.Context, connID string) (*Connection, 
 			if err := tx.GetContext(ctx, &one, tx.Rebind(`SELECT 1 FROM connections WHERE id = ?`), connID); db.IsNoRows(err) {
 				return errs.E(errs.NotFound, "connection %s not found", connID)
 			}
+			return nil // Disabled before.
 		}
-		return nil
+		var org string
+		if err := tx.GetContext(ctx, &org, tx.Rebind(`SELECT organization_id FROM connections WHERE id = ?`), connID); err != nil {
+			return err
+		}
+		return access.Record(ctx, tx, org, "connection.disable", "connection", connID, map[string]access.Change{"disabled_at": {After: s.now().UTC()}}, s.now())
 	})
 	if err != nil {
 		return nil, err
@@ -705,7 +714,21 @@ func (s *Connections) Update(ctx context.Context, connID string, ch *ConnectionC
 			payg_blanket_amount = ?, allowed_form_post_hosts = ?, einvoice_enabled = ?, einvoice_endpoint = ?, einvoice_secret = ? WHERE id = ?`),
 			digest, c.FormPostField, c.AutoApproveFreeBYOL, c.PAYGBlanketAmount, strings.Join(c.AllowedFormPostHosts, ","),
 			c.EInvoice.Enabled, c.EInvoice.Endpoint, encSecret, connID)
-		return err
+		if err != nil {
+			return err
+		}
+		var after connectionRow
+		if err := tx.GetContext(ctx, &after, tx.Rebind(`SELECT `+connectionColumns+` FROM connections WHERE id = ?`), connID); err != nil {
+			return err
+		}
+		changes := access.Diff(r.connection(), after.connection())
+		if ch.SharedSecret != nil {
+			changes["shared_secret"] = access.SecretChanged
+		}
+		if ch.EInvoice != nil && ch.EInvoice.SharedSecret != "" {
+			changes["einvoice.shared_secret"] = access.SecretChanged
+		}
+		return access.Record(ctx, tx, after.OrganizationID, "connection.update", "connection", connID, changes, s.now())
 	})
 	if err != nil {
 		return nil, err

@@ -64,7 +64,13 @@ const (
 	KindUser      Kind = "user"
 	KindToken     Kind = "token"
 	KindBootstrap Kind = "bootstrap"
+	// KindSystem is the gateway itself: the changes of a cXML order, a
+	// billing run from the command line, the demo data.
+	KindSystem Kind = "system"
 )
+
+// System is the gateway acting by itself.
+var System = Principal{Kind: KindSystem, ID: "gateway", Role: Operator}
 
 // Principal is who makes a request.
 type Principal struct {

@@ -44,10 +44,13 @@ type Change struct {
 // masked stands for a secret's value in the audit log.
 const masked = "(secret, changed)"
 
+// SecretChanged is the change of a secret: its values are never shown.
+var SecretChanged = Change{After: masked}
+
 // Diff returns the fields that differ between before and after (nil for
 // a creation or a deletion), both encoded as JSON objects. A field whose
 // name says it holds a secret (secret, password, token) shows only that
-// it changed.
+// it changed, at any depth.
 func Diff(before, after any) map[string]Change {
 	b, a := fields(before), fields(after)
 	out := map[string]Change{}
@@ -62,11 +65,11 @@ func Diff(before, after any) map[string]Change {
 		if reflect.DeepEqual(b[k], a[k]) {
 			continue
 		}
-		c := Change{Before: b[k], After: a[k]}
 		if secretField(k) {
-			c = Change{Before: nil, After: masked}
+			out[k] = SecretChanged
+			continue
 		}
-		out[k] = c
+		out[k] = Change{Before: mask(b[k]), After: mask(a[k])}
 	}
 	return out
 }
@@ -76,7 +79,7 @@ func secretField(name string) bool {
 	return strings.Contains(n, "secret") || strings.Contains(n, "password") || strings.Contains(n, "token")
 }
 
-// fields is v's JSON object, with secrets of nested objects masked too.
+// fields is v's JSON object.
 func fields(v any) map[string]any {
 	if v == nil || (reflect.ValueOf(v).Kind() == reflect.Pointer && reflect.ValueOf(v).IsNil()) {
 		return nil
@@ -89,21 +92,24 @@ func fields(v any) map[string]any {
 	if json.Unmarshal(raw, &m) != nil {
 		return nil
 	}
-	maskNested(m)
 	return m
 }
 
-func maskNested(m map[string]any) {
-	for k, v := range m {
-		switch x := v.(type) {
-		case map[string]any:
-			maskNested(x)
-		case string:
-			if secretField(k) && x != "" {
-				m[k] = "(secret)"
-			}
-		}
+// mask replaces the secrets inside a nested object.
+func mask(v any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
 	}
+	out := make(map[string]any, len(m))
+	for k, x := range m {
+		if s, isString := x.(string); isString && secretField(k) && s != "" {
+			out[k] = "(secret)"
+			continue
+		}
+		out[k] = mask(x)
+	}
+	return out
 }
 
 // Record writes an event in tx, the transaction of the change it
@@ -113,7 +119,7 @@ func maskNested(m map[string]any) {
 func Record(ctx context.Context, tx *sqlx.Tx, org, action, objectType, objectID string, changes map[string]Change, now time.Time) error {
 	p, ok := FromContext(ctx)
 	if !ok {
-		p = Principal{Kind: "system", ID: "gateway"}
+		p = System
 	}
 	if changes == nil {
 		changes = map[string]Change{}

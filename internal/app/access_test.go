@@ -302,3 +302,87 @@ func call(t *testing.T, s *apptest.Server, token, method, path string, in any) (
 	require.NoError(t, err)
 	return resp.StatusCode, string(raw)
 }
+
+// Every change made through the API is in the audit log with its actor,
+// organization, object and changed fields; secrets only as changed.
+func TestChangesAreAudited(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, s *apptest.Server) {
+		a := newTenant(t, s, "A")
+		admin := a.tokens["admin"]
+		var tokens struct{ Tokens []struct{ ID, Name string } }
+		require.Equal(t, 200, s.APIWithToken(t, admin, "GET", "/api/v1/tokens", nil, &tokens))
+		adminID := ""
+		for _, tk := range tokens.Tokens {
+			if tk.Name == "admin A" {
+				adminID = tk.ID
+			}
+		}
+		require.NotEmpty(t, adminID)
+
+		require.Equal(t, 200, s.APIWithToken(t, admin, "PATCH", "/api/v1/connections/"+a.conn, map[string]any{
+			"shared_secret": "rotated-secret-for-audit", "auto_approve_free_byol": true}, nil))
+		require.Equal(t, 200, s.APIWithToken(t, admin, "PATCH", "/api/v1/purchase-orders/"+a.po, map[string]any{"bill_from": "Accounts Payable"}, nil))
+		require.Equal(t, 200, s.APIWithToken(t, admin, "PATCH", "/api/v1/agreements/"+a.agreement, map[string]any{"po_number": "PO-A-NEW"}, nil))
+		require.Equal(t, 200, s.APIWithToken(t, admin, "PUT", "/api/v1/organizations/"+a.org+"/private-marketplace", map[string]any{"enabled": true, "product_ids": []string{"prod-cloudsight"}}, nil))
+		require.Equal(t, 200, s.APIWithToken(t, admin, "PATCH", "/api/v1/users/"+a.user, map[string]any{"name": "Viewer Renamed", "password": "a new long password"}, nil))
+
+		var log struct {
+			Events []struct {
+				Actor                        struct{ Kind, ID string }
+				OrganizationID               *string `json:"organization_id"`
+				Action, ObjectType, ObjectID string
+				Source                       string
+				Changes                      map[string]struct{ Before, After any }
+			}
+		}
+		require.Equal(t, 200, s.APIWithToken(t, admin, "GET", "/api/v1/audit?since=2000-01-01T00:00:00Z&limit=1000", nil, &log))
+		byAction := map[string]int{}
+		for i, e := range log.Events {
+			require.NotNil(t, e.OrganizationID, "an organization's token sees its organization's events only")
+			assert.Equal(t, a.org, *e.OrganizationID)
+			byAction[e.Action] = i
+		}
+		for action, field := range map[string]string{
+			"connection.update": "auto_approve_free_byol", "purchase_order.update": "bill_from", "agreement.update": "po_number",
+			"private_marketplace.update": "enabled", "user.update": "name",
+		} {
+			i, ok := byAction[action]
+			if !assert.True(t, ok, "%s is in the audit log", action) {
+				continue
+			}
+			e := log.Events[i]
+			assert.Equal(t, "token", e.Actor.Kind, action)
+			assert.Equal(t, adminID, e.Actor.ID, action)
+			assert.Equal(t, "127.0.0.1", e.Source, action)
+			assert.Contains(t, e.Changes, field, action)
+		}
+		conn := log.Events[byAction["connection.update"]]
+		assert.Equal(t, "(secret, changed)", conn.Changes["shared_secret"].After)
+		assert.Equal(t, true, conn.Changes["auto_approve_free_byol"].After)
+		assert.Equal(t, false, conn.Changes["auto_approve_free_byol"].Before)
+		assert.Equal(t, "(secret, changed)", log.Events[byAction["user.update"]].Changes["password"].After)
+		// Changes made by the operator's setup are there too, as the bootstrap token's.
+		var all struct {
+			Events []struct {
+				Actor  struct{ Kind string }
+				Action string
+			}
+		}
+		require.Equal(t, 200, s.API(t, "GET", "/api/v1/audit?organization_id="+a.org+"&since=2000-01-01T00:00:00Z&limit=1000", nil, &all))
+		kinds := map[string]string{}
+		for _, e := range all.Events {
+			kinds[e.Action] = e.Actor.Kind
+		}
+		for _, action := range []string{"organization.create", "connection.create", "purchase_order.create", "user.create", "token.create"} {
+			assert.Equal(t, "bootstrap", kinds[action], action)
+		}
+
+		var raw []string
+		require.NoError(t, s.App.DB.R.Select(&raw, `SELECT changes FROM audit_events`))
+		for _, c := range raw {
+			assert.NotContains(t, c, "rotated-secret-for-audit")
+			assert.NotContains(t, c, "a new long password")
+			assert.NotContains(t, c, "tenant-secret-A")
+		}
+	})
+}

@@ -5,8 +5,10 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/cxmlgate/punchout/catalog"
+	"github.com/cxmlgate/punchout/internal/access"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/organization"
 	"github.com/cxmlgate/punchout/punchout"
@@ -21,6 +23,11 @@ const (
 	DemoAribaID        = "conn_demo_ariba"
 	DemoCoupaSecret    = "coupa-demo-secret"
 	DemoAribaSecret    = "ariba-demo-secret"
+	// The demo organization's people, who sign in to the console.
+	DemoAdminEmail      = "admin@democorp.example"
+	DemoAdminPassword   = "demo-admin-password"
+	DemoBillingEmail    = "billing@democorp.example"
+	DemoBillingPassword = "demo-billing-password"
 )
 
 // DemoConnections are the demo organization's two connections, as an
@@ -69,6 +76,12 @@ func DemoCatalog() (*catalog.File, error) {
 	return &f, nil
 }
 
+// demoHashes are the demo users' password hashes, made once per process
+// (a hash takes a tenth of a second, and the tests seed many databases).
+var demoHashes = sync.OnceValue(func() [2]string {
+	return [2]string{access.HashPassword(DemoAdminPassword), access.HashPassword(DemoBillingPassword)}
+})
+
 // SeedDemo creates the demo organization, its connections and the demo
 // catalog unless they exist. It is idempotent: a second run changes
 // nothing. A demo connection seeded before connections had allow-lists
@@ -96,6 +109,18 @@ func SeedDemo(ctx context.Context, a *App) error {
 		}
 		if err := a.Connections.Create(ctx, &c); err != nil && !errs.Is(err, errs.Conflict) {
 			return err
+		}
+	}
+	hashes := demoHashes()
+	for _, u := range []access.NewUser{
+		{Email: DemoAdminEmail, Name: "Dana Admin", OrganizationID: DemoOrganizationID, Role: string(access.Admin), PasswordHash: hashes[0]},
+		{Email: DemoBillingEmail, Name: "Bill Billing", OrganizationID: DemoOrganizationID, Role: string(access.Billing), PasswordHash: hashes[1]},
+	} {
+		if _, err := a.Users.ByEmail(ctx, u.Email); err == nil {
+			continue
+		}
+		if _, err := a.Users.Create(ctx, access.System, u); err != nil && !errs.Is(err, errs.Conflict) {
+			return fmt.Errorf("demo user %s: %w", u.Email, err)
 		}
 	}
 	f, err := DemoCatalog()

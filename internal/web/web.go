@@ -7,7 +7,6 @@ package web
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"html"
@@ -287,34 +286,6 @@ func httpToCXML(code int) int {
 		return cxml.StatusInternalServerError
 	}
 	return code
-}
-
-// BearerAuth admits requests carrying Authorization: Bearer token. With
-// no token configured the admin API is closed, and says how to open it.
-// Each wrong token counts against the client's address in lim (when not
-// nil), and an address that has failed too often is answered 429 before
-// its token is looked at; a right token from another address is never
-// refused.
-func BearerAuth(token string, lim *throttle.Limiter) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if token == "" {
-				return errs.E(errs.Unauthorized, "the admin API is disabled: start the server with --admin-token (or PUNCHOUT_ADMIN_TOKEN)")
-			}
-			if lim != nil && lim.Blocked(c.RealIP()) {
-				return TooManyFailures(c, lim)
-			}
-			got, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
-				if lim != nil {
-					lim.Fail(c.RealIP())
-				}
-				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="punchout admin"`)
-				return errs.E(errs.Unauthorized, "a valid admin bearer token is required (Authorization: Bearer TOKEN)")
-			}
-			return next(c)
-		}
-	}
 }
 
 // TooManyFailures is the error for a client address that failed to
