@@ -136,6 +136,10 @@ func New(d *db.DB, workers *river.Workers, cfg Config) (*Queue, error) {
 		FetchCooldown:        min(poll, 100*time.Millisecond),
 		RetryPolicy:          cfg.RetryPolicy,
 		PeriodicJobs:         cfg.Periodic,
+		// Jobs are found by polling (FetchPollInterval): on SQLite River's
+		// listener is a table it polls as well, and on PostgreSQL through
+		// database/sql it has none; an insert then sends no notification.
+		PollOnly: true,
 		// Finished jobs are kept a week, for an operator to look at.
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
 		CancelledJobRetentionPeriod: 30 * 24 * time.Hour,
