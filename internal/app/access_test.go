@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cxmlgate/punchout/internal/apptest"
+	"github.com/cxmlgate/punchout/internal/dbtest"
 	"github.com/cxmlgate/punchout/internal/exchange"
 )
 
@@ -385,4 +387,27 @@ func TestChangesAreAudited(t *testing.T) {
 			assert.NotContains(t, c, "tenant-secret-A")
 		}
 	})
+}
+
+// A token past its expiry gets 401, and its last use is kept.
+func TestExpiredTokenIsRefused(t *testing.T) {
+	clock := apptest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	s := apptest.Start(t, dbtest.SQLiteDSN(t), apptest.WithClock(clock))
+	secret := mint(t, s, map[string]any{"name": "temp", "organization_id": "org_demo", "role": "viewer", "expires_at": "2026-12-01T10:00:00Z"})
+	code, body := call(t, s, secret, "GET", "/api/v1/connections", nil)
+	require.Equal(t, 200, code, body)
+	clock.Advance(2 * time.Hour)
+	code, body = call(t, s, secret, "GET", "/api/v1/connections", nil)
+	assert.Equal(t, 401, code)
+	assert.Contains(t, body, "expired at 2026-12-01T10:00:00Z")
+	var list struct {
+		Tokens []struct {
+			Name       string
+			LastUsedAt *time.Time `json:"last_used_at"`
+		}
+	}
+	require.Equal(t, 200, s.API(t, "GET", "/api/v1/tokens?organization_id=org_demo", nil, &list))
+	require.Len(t, list.Tokens, 1)
+	require.NotNil(t, list.Tokens[0].LastUsedAt)
+	assert.True(t, list.Tokens[0].LastUsedAt.Equal(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)))
 }
