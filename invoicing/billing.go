@@ -708,6 +708,13 @@ func (b *Billing) expiryNotices(ctx context.Context, through time.Time) (int, er
 	return notes, nil
 }
 
+// FailedInvoices counts the invoices whose delivery failed.
+func (b *Billing) FailedInvoices(ctx context.Context) (int, error) {
+	var n int
+	err := b.DB.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM invoices WHERE delivery_status = 'failed'`)
+	return n, err
+}
+
 // InvoiceOrganization returns the organization an invoice belongs to
 // (NotFound when there is no such invoice).
 func (b *Billing) InvoiceOrganization(ctx context.Context, invoiceID string) (string, error) {
@@ -720,9 +727,17 @@ func (b *Billing) InvoiceOrganization(ctx context.Context, invoiceID string) (st
 }
 
 // ListInvoices returns invoices of an organization and/or agreement.
-func (b *Billing) ListInvoices(ctx context.Context, orgID, agreementID string) ([]Invoice, error) {
+func (b *Billing) ListInvoices(ctx context.Context, orgID, agreementID, deliveryStatus string) ([]Invoice, error) {
 	q := `SELECT ` + invoiceColumns + `, payload_id, last_error, purpose, credits_invoice_id FROM invoices WHERE 1 = 1`
 	var args []any
+	switch deliveryStatus {
+	case "":
+	case "pending", "delivered", "failed", "not_applicable":
+		q += ` AND delivery_status = ?`
+		args = append(args, deliveryStatus)
+	default:
+		return nil, errs.E(errs.Invalid, "delivery_status must be pending, delivered, failed or not_applicable")
+	}
 	if orgID != "" {
 		q += ` AND organization_id = ?`
 		args = append(args, orgID)

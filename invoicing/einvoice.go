@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/shopspring/decimal"
 
@@ -21,7 +22,9 @@ import (
 	"github.com/cxmlgate/punchout/internal/access"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
+	"github.com/cxmlgate/punchout/internal/exchange"
 	"github.com/cxmlgate/punchout/internal/jobs"
+	"github.com/cxmlgate/punchout/internal/mail"
 )
 
 // InvoiceParty is what a connection's cXML invoices need: where they go
@@ -34,6 +37,15 @@ type InvoiceParty struct {
 	To       cxml.Credential
 	Sender   cxml.Credential
 	Secret   string
+	// OrganizationID, Name and System name the connection, and Contacts
+	// are who is told of a failed delivery.
+	OrganizationID, Name, System string
+	Contacts                     []PartyContact
+}
+
+// PartyContact is a connection's contact.
+type PartyContact struct {
+	Name, Email string
 }
 
 // Parties looks up a connection's invoice party. The punchout package,
@@ -215,6 +227,11 @@ type Deliverer struct {
 	// Stale is the age of a sending mark that no attempt still holds
 	// (the queue's rescue time: jobs.Config.RescueAfter).
 	Stale time.Duration
+	// Mail tells a connection's contacts of a failed delivery; Outcomes,
+	// when set, counts the attempts by outcome (a Prometheus counter with
+	// the one label "outcome").
+	Mail     *mail.Outbox
+	Outcomes *prometheus.CounterVec
 }
 
 type dbLike interface {
@@ -273,13 +290,22 @@ var (
 
 // Attempt posts an invoice once and records the outcome on it; last says
 // that no attempt follows, so a temporary failure parks it as failed.
+// What was sent and what the buyer answered go to the exchange log, in
+// the transaction of the outcome; a failure that parks the invoice tells
+// the connection's contacts.
 func (d *Deliverer) Attempt(ctx context.Context, invoiceID string, last bool) (Attempt, error) {
 	now := d.now()
 	var inv struct {
-		ConnectionID *string    `db:"connection_id"`
-		Document     []byte     `db:"document"`
-		Status       string     `db:"delivery_status"`
-		SendingSince *time.Time `db:"sending_since"`
+		OrganizationID string     `db:"organization_id"`
+		ConnectionID   *string    `db:"connection_id"`
+		PONumber       string     `db:"po_number"`
+		Total          string     `db:"total"`
+		Currency       string     `db:"currency"`
+		PayloadID      string     `db:"payload_id"`
+		Purpose        string     `db:"purpose"`
+		Document       []byte     `db:"document"`
+		Status         string     `db:"delivery_status"`
+		SendingSince   *time.Time `db:"sending_since"`
 		// A credit memo's original invoice, and whether it is delivered.
 		Credits  *string `db:"credits_invoice_id"`
 		Original *string `db:"original_status"`
@@ -288,8 +314,8 @@ func (d *Deliverer) Attempt(ctx context.Context, invoiceID string, last bool) (A
 	// buyer may have the invoice already.
 	var cutOff bool
 	err := d.DB.Transact(ctx, func(tx *sqlx.Tx) error {
-		if err := tx.GetContext(ctx, &inv, tx.Rebind(`SELECT i.connection_id, i.document, i.delivery_status, i.sending_since, i.credits_invoice_id,
-			o.delivery_status AS original_status
+		if err := tx.GetContext(ctx, &inv, tx.Rebind(`SELECT i.organization_id, i.connection_id, i.po_number, i.total, i.currency, i.payload_id,
+			i.purpose, i.document, i.delivery_status, i.sending_since, i.credits_invoice_id, o.delivery_status AS original_status
 			FROM invoices i LEFT JOIN invoices o ON o.id = i.credits_invoice_id WHERE i.id = ?`), invoiceID); err != nil {
 			return err
 		}
@@ -318,7 +344,18 @@ func (d *Deliverer) Attempt(ctx context.Context, invoiceID string, last bool) (A
 	case err != nil:
 		return Attempt{}, err
 	}
-	ans := d.send(ctx, inv.ConnectionID, inv.Document)
+	var party InvoiceParty
+	var ans answer
+	switch {
+	case inv.ConnectionID == nil || len(inv.Document) == 0:
+		ans = answer{summary: "the invoice has no cXML document or connection"}
+	default:
+		if party, err = d.Parties.InvoiceParty(ctx, *inv.ConnectionID); err != nil {
+			ans = answer{summary: "connection: " + errs.MessageOf(err), temporary: true}
+		} else {
+			ans = d.send(ctx, party, inv.Document)
+		}
+	}
 	detail := ans.text()
 	a := Attempt{Status: ans.code, Detail: detail}
 	switch {
@@ -340,17 +377,59 @@ func (d *Deliverer) Attempt(ctx context.Context, invoiceID string, last bool) (A
 		a.Outcome = Failed
 	}
 	status := map[Outcome]string{Delivered: "delivered", Retry: "pending", Failed: "failed"}[a.Outcome]
+	finished := d.now()
 	// The outcome is recorded even when ctx ends meanwhile.
 	ctx = context.WithoutCancel(ctx)
 	err = d.DB.Transact(ctx, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET delivery_status = ?, sending_since = NULL, last_error = ? WHERE id = ?`),
-			status, a.Detail, invoiceID)
-		return err
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET delivery_status = ?, sending_since = NULL, last_error = ? WHERE id = ?`),
+			status, a.Detail, invoiceID); err != nil {
+			return err
+		}
+		if ans.sent {
+			docType := "InvoiceDetailRequest"
+			if inv.Purpose == "credit_memo" {
+				docType = "InvoiceDetailRequest (credit memo)"
+			}
+			sent, answer := exchange.NewDelivery(exchange.Delivery{Now: finished, DocType: docType, PayloadID: inv.PayloadID, Doc: inv.Document,
+				Answer: ans.raw, Status: ans.code, ConnectionID: *inv.ConnectionID, OrgID: inv.OrganizationID, Took: finished.Sub(now)})
+			if err := exchange.InsertDelivery(ctx, tx, sent, answer); err != nil {
+				return err
+			}
+		}
+		if a.Outcome == Failed && d.Mail != nil {
+			return d.tellContacts(ctx, tx, party, invoiceID, inv.PONumber, inv.Total, inv.Currency, detail, finished)
+		}
+		return nil
 	})
+	if d.Outcomes != nil {
+		d.Outcomes.WithLabelValues(status).Inc()
+	}
 	if d.Log != nil {
-		d.Log.Info("invoice delivery attempt", "invoice_id", invoiceID, "status", ans.code, "outcome", status, "detail", detail)
+		level := slog.LevelInfo
+		if a.Outcome == Failed {
+			level = slog.LevelWarn
+		}
+		d.Log.Log(ctx, level, "invoice delivery attempt", "invoice_id", invoiceID, "status", ans.code, "outcome", status, "detail", detail)
 	}
 	return a, err
+}
+
+// tellContacts queues the notice of a failed delivery to each of the
+// connection's contacts, in the transaction that records the failure.
+func (d *Deliverer) tellContacts(ctx context.Context, tx *sqlx.Tx, party InvoiceParty, invoiceID, po, total, currency, reason string, now time.Time) error {
+	for _, c := range party.Contacts {
+		subject, body, err := failedTemplate.Render(deliveryFailedNotice{
+			Contact: c.Name, InvoiceID: invoiceID, PONumber: po, Total: total + " " + currency,
+			System: party.System, Connection: party.Name, Reason: reason,
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := d.Mail.Enqueue(ctx, tx, party.OrganizationID, c.Email, subject, body, now); err != nil && !errs.Is(err, errs.Invalid) {
+			return err
+		}
+	}
+	return nil
 }
 
 func (d *Deliverer) now() time.Time {
@@ -376,6 +455,10 @@ func (d *Deliverer) client() *http.Client {
 
 // answer is what the buyer answered to an invoice post.
 type answer struct {
+	// sent says a request reached the endpoint; raw is the answer's
+	// body as received (at most 1 MiB).
+	sent bool
+	raw  []byte
 	code int
 	// statusText is the Status element's text attribute, and content its
 	// content; summary stands for both when there was no cXML answer.
@@ -420,14 +503,7 @@ func duplicateInvoiceAnswer(a answer) bool {
 
 // send posts the document with the secret put in, and reads the buyer's
 // cXML Status.
-func (d *Deliverer) send(ctx context.Context, connectionID *string, doc []byte) answer {
-	if connectionID == nil || len(doc) == 0 {
-		return answer{summary: "the invoice has no cXML document or connection"}
-	}
-	party, err := d.Parties.InvoiceParty(ctx, *connectionID)
-	if err != nil {
-		return answer{summary: "connection: " + errs.MessageOf(err), temporary: true}
-	}
+func (d *Deliverer) send(ctx context.Context, party InvoiceParty, doc []byte) answer {
 	u, problem := deliveryURL(party.Endpoint)
 	if problem != "" {
 		return answer{summary: problem}
@@ -448,21 +524,24 @@ func (d *Deliverer) send(ctx context.Context, connectionID *string, doc []byte) 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return answer{code: resp.StatusCode, summary: redirectText(resp)}
+		return answer{sent: true, code: resp.StatusCode, summary: redirectText(resp)}
 	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	parsed, perr := cxml.Parse(raw, cxml.Limits{})
 	if perr != nil || parsed.Response == nil {
-		if resp.StatusCode >= 500 || resp.StatusCode == 0 {
-			return answer{code: resp.StatusCode, summary: fmt.Sprintf("HTTP %d without a cXML answer", resp.StatusCode), temporary: true}
+		a := answer{sent: true, raw: raw, code: resp.StatusCode}
+		switch {
+		case resp.StatusCode >= 500 || resp.StatusCode == 0:
+			a.summary, a.temporary = fmt.Sprintf("HTTP %d without a cXML answer", resp.StatusCode), true
+		case resp.StatusCode >= 400:
+			a.summary = fmt.Sprintf("HTTP %d without a cXML answer", resp.StatusCode)
+		default:
+			a.code, a.summary, a.temporary = 0, fmt.Sprintf("HTTP %d: the answer is not cXML", resp.StatusCode), true
 		}
-		if resp.StatusCode >= 400 {
-			return answer{code: resp.StatusCode, summary: fmt.Sprintf("HTTP %d without a cXML answer", resp.StatusCode)}
-		}
-		return answer{summary: fmt.Sprintf("HTTP %d: the answer is not cXML", resp.StatusCode), temporary: true}
+		return a
 	}
 	st := parsed.Response.Status
-	return answer{code: st.Code, statusText: st.Text, content: st.Detail, temporary: st.Code >= 500 || resp.StatusCode >= 500}
+	return answer{sent: true, raw: raw, code: st.Code, statusText: st.Text, content: st.Detail, temporary: st.Code >= 500 || resp.StatusCode >= 500}
 }
 
 // deliveryURL parses a connection's invoice endpoint and checks that an

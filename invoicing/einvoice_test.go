@@ -19,6 +19,7 @@ import (
 	"github.com/cxmlgate/punchout/internal/app"
 	"github.com/cxmlgate/punchout/internal/apptest"
 	"github.com/cxmlgate/punchout/internal/cxmltest"
+	"github.com/cxmlgate/punchout/internal/dbtest"
 	"github.com/cxmlgate/punchout/invoicing"
 )
 
@@ -481,4 +482,93 @@ func TestSecondJobWaitsWhileAnAttemptIsInFlight(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, invoicing.Busy, a.Outcome)
 	assert.Empty(t, c.bodies(), "nothing is posted")
+}
+
+// A failed delivery is seen: in the invoice list filtered by
+// delivery_status, in the metrics, in the exchange log (what was sent and
+// the buyer's answer, with their connection), and in a mail to the
+// connection's contacts. On both engines.
+func TestFailedDeliveryIsSeen(t *testing.T) {
+	for name, dsn := range dbtest.DSNs(t) {
+		t.Run(name, func(t *testing.T) {
+			c := newCoupa(t, 417)
+			s, invID := einvoiceSetupOffer(t, dsn(t), c.srv.URL+"/cxml/invoices", "offer-cloudsight-annual-contract", func(s *apptest.Server) {}, noWorkers)
+			var conns struct{ Connections []struct{ ID, Name string } }
+			require.Equal(t, 200, s.API(t, "GET", "/api/v1/connections?organization_id=org_demo", nil, &conns))
+			connID := ""
+			for _, cn := range conns.Connections {
+				if cn.Name == "Coupa with invoices" {
+					connID = cn.ID
+				}
+			}
+			require.Equal(t, 200, s.API(t, "PATCH", "/api/v1/connections/"+connID, map[string]any{"contacts": []map[string]string{
+				{"name": "Terry Tech", "email": "terry@democorp.example", "kind": "technical"},
+				{"name": "Bea Billing", "email": "bea@democorp.example", "kind": "billing"},
+			}}, nil))
+			d := s.App.Deliverer
+			a, err := d.Attempt(context.Background(), invID, false)
+			require.NoError(t, err)
+			require.Equal(t, invoicing.Failed, a.Outcome)
+
+			var failed, delivered struct{ Invoices []struct{ ID string } }
+			require.Equal(t, 200, s.API(t, "GET", "/api/v1/invoices?organization_id=org_demo&delivery_status=failed", nil, &failed))
+			require.Len(t, failed.Invoices, 1)
+			assert.Equal(t, invID, failed.Invoices[0].ID)
+			require.Equal(t, 200, s.API(t, "GET", "/api/v1/invoices?organization_id=org_demo&delivery_status=delivered", nil, &delivered))
+			assert.Empty(t, delivered.Invoices)
+			assert.Equal(t, 400, s.API(t, "GET", "/api/v1/invoices?organization_id=org_demo&delivery_status=lost", nil, nil))
+			var e struct{ Error struct{ Message string } }
+			assert.Equal(t, 400, s.API(t, "GET", "/api/v1/invoices?organization_id=org_demo&delivery=failed", nil, &e), "a misspelt filter")
+			assert.Contains(t, e.Error.Message, `unknown query parameter "delivery"`)
+
+			resp, err := http.Get(s.URL + "/metrics")
+			require.NoError(t, err)
+			metrics, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			assert.Contains(t, string(metrics), `punchout_invoice_deliveries_total{outcome="failed"} 1`)
+			assert.Contains(t, string(metrics), "punchout_invoices_failed 1")
+
+			var log struct {
+				Exchanges []struct {
+					Direction  string `json:"direction"`
+					Type       string `json:"doc_type"`
+					StatusCode int    `json:"status_code"`
+					ID         string `json:"id"`
+				}
+			}
+			require.Equal(t, 200, s.API(t, "GET", "/api/v1/exchanges?connection_id="+connID, nil, &log))
+			var sent, answer string
+			for _, x := range log.Exchanges {
+				switch {
+				case x.Direction == "out" && x.Type == "InvoiceDetailRequest":
+					sent = x.ID
+					assert.Equal(t, 417, x.StatusCode)
+				case x.Direction == "in" && x.Type == "Response":
+					answer = x.ID
+				}
+			}
+			require.NotEmpty(t, sent, "the invoice sent is in the exchange log: %+v", log.Exchanges)
+			require.NotEmpty(t, answer, "and the buyer's answer")
+			var detail struct{ Document string }
+			require.Equal(t, 200, s.API(t, "GET", "/api/v1/exchanges/"+sent, nil, &detail))
+			assert.Contains(t, detail.Document, "<InvoiceDetailRequest")
+			assert.NotContains(t, detail.Document, "invoice &amp; secret", "never the secret")
+			require.Equal(t, 200, s.API(t, "GET", "/api/v1/exchanges/"+answer, nil, &detail))
+			assert.Contains(t, detail.Document, "PO Line must be the same type as invoice line")
+
+			var out struct {
+				Messages []struct{ To, Subject, Body string }
+			}
+			require.Equal(t, 200, s.API(t, "GET", "/api/v1/outbox?organization_id=org_demo", nil, &out))
+			to := map[string]string{}
+			for _, m := range out.Messages {
+				if strings.Contains(m.Subject, invID) {
+					to[m.To] = m.Body
+				}
+			}
+			require.Len(t, to, 2, "each contact is told")
+			assert.Contains(t, to["terry@democorp.example"], "Hello Terry Tech")
+			assert.Contains(t, to["bea@democorp.example"], "PO Line must be the same type as invoice line")
+		})
+	}
 }

@@ -177,13 +177,13 @@ type invoiceJSON struct {
 	} `json:"delivery"`
 }
 
-// ListInvoices answers GET /api/v1/invoices?organization_id=&agreement_id=.
+// ListInvoices answers GET /api/v1/invoices?organization_id=&agreement_id=&delivery_status=.
 func (h *HTTP) ListInvoices(c echo.Context) error {
 	org, agreement := c.QueryParam("organization_id"), c.QueryParam("agreement_id")
 	if org == "" && agreement == "" {
 		return errs.E(errs.Invalid, "organization_id or agreement_id is required")
 	}
-	list, err := h.Billing.ListInvoices(c.Request().Context(), org, agreement)
+	list, err := h.Billing.ListInvoices(c.Request().Context(), org, agreement, c.QueryParam("delivery_status"))
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,20 @@ var mailFS embed.FS
 var (
 	balanceTemplate = mail.MustParseTemplate(mailFS, "templates/mail_balance.txt")
 	expiryTemplate  = mail.MustParseTemplate(mailFS, "templates/mail_expiry.txt")
+	failedTemplate  = mail.MustParseTemplate(mailFS, "templates/mail_delivery_failed.txt")
 )
+
+// deliveryFailedNotice tells a connection's contact that a cXML invoice
+// was refused or could not be delivered.
+type deliveryFailedNotice struct {
+	Contact    string // the contact's name; empty greets without one
+	InvoiceID  string
+	PONumber   string
+	Total      string // with its currency
+	System     string // Coupa or SAP Ariba
+	Connection string // the connection's name
+	Reason     string // the buyer's status text, or why nothing was sent
+}
 
 // balanceNotice tells a PO contact that a line item's balance fell below
 // 75% of its amount. The amounts carry their currency ("2.655 BHD").

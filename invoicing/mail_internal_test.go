@@ -23,6 +23,8 @@ func TestNoticeMailGolden(t *testing.T) {
 		{"mail_balance_no_name", balanceTemplate, balanceNotice{PONumber: "PO-JPY", Balance: "3000 JPY", Total: "5000 JPY", Invoice: "2000 JPY"}},
 		{"mail_expiry", expiryTemplate, expiryNotice{Contact: "Pat Payables", PONumber: "PO-FUNDS", Expires: "2026-11-30"}},
 		{"mail_expiry_no_name", expiryTemplate, expiryNotice{PONumber: "PO-100%", Expires: "2027-02-28"}},
+		{"mail_delivery_failed", failedTemplate, deliveryFailedNotice{Contact: "Terry Tech", InvoiceID: "inv_1", PONumber: "PO-INV-1", Total: "24000.00 USD",
+			System: "Coupa", Connection: "Coupa invoices", Reason: "417 Expectation Failed: PO Line must be the same type as invoice line"}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			subject, body, err := tc.t.Render(tc.data)

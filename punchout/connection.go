@@ -2,6 +2,8 @@ package punchout
 
 import (
 	"context"
+	"encoding/json"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -78,8 +80,48 @@ type Connection struct {
 	PAYGBlanketAmount    string     `json:"payg_blanket_amount"`
 	AllowedFormPostHosts []string   `json:"allowed_form_post_hosts"`
 	EInvoice             EInvoice   `json:"einvoice"`
-	Disabled             bool       `json:"disabled"`
-	CreatedAt            time.Time  `json:"created_at"`
+	// Contacts are the buyer's people told when something of the
+	// connection fails (a refused invoice).
+	Contacts  []Contact `json:"contacts"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Contact is one of a connection's contacts.
+type Contact struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	// Kind is technical (the integration) or billing (invoices).
+	Kind string `json:"kind"`
+}
+
+// maxContacts bounds a connection's contacts.
+const maxContacts = 20
+
+// validateContacts checks and normalizes contacts.
+func validateContacts(cs []Contact) ([]Contact, error) {
+	if len(cs) > maxContacts {
+		return nil, errs.E(errs.Invalid, "contacts: at most %d", maxContacts)
+	}
+	out := make([]Contact, 0, len(cs))
+	for i, c := range cs {
+		c.Name = strings.TrimSpace(c.Name)
+		a, err := mail.ParseAddress(strings.TrimSpace(c.Email))
+		if err != nil || a.Name != "" {
+			return nil, errs.E(errs.Invalid, "contacts[%d].email %q is not an email address", i, c.Email)
+		}
+		c.Email = a.Address
+		if len(c.Name) > 200 {
+			return nil, errs.E(errs.Invalid, "contacts[%d].name is longer than 200 characters", i)
+		}
+		switch c.Kind {
+		case "technical", "billing":
+		default:
+			return nil, errs.E(errs.Invalid, `contacts[%d].kind must be "technical" or "billing"`, i)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // Validate checks and normalizes what an admin sends to create a
@@ -163,7 +205,20 @@ func (c *Connection) Validate() error {
 			return errs.E(errs.Invalid, "einvoice.shared_secret is required when e-invoicing is enabled")
 		}
 	}
+	cs, err := validateContacts(c.Contacts)
+	if err != nil {
+		return err
+	}
+	c.Contacts = cs
 	return nil
+}
+
+func contactsJSON(cs []Contact) string {
+	if cs == nil {
+		cs = []Contact{}
+	}
+	b, _ := json.Marshal(cs)
+	return string(b)
 }
 
 // PAYGBlanket is the value a pay-as-you-go offer goes into this
@@ -381,6 +436,7 @@ type connectionRow struct {
 	EInvoiceEnabled      bool       `db:"einvoice_enabled"`
 	EInvoiceEndpoint     string     `db:"einvoice_endpoint"`
 	EInvoiceSecret       string     `db:"einvoice_secret"`
+	Contacts             string     `db:"contacts"`
 	DisabledAt           *time.Time `db:"disabled_at"`
 	CreatedAt            time.Time  `db:"created_at"`
 }
@@ -388,7 +444,7 @@ type connectionRow struct {
 const connectionColumns = `id, organization_id, name, system, buyer_domain, buyer_identity, supplier_domain,
 	supplier_identity, sender_domain, sender_identity, credential_key, secret_digest, form_post_field,
 	auto_approve_free_byol, payg_blanket_amount, allowed_form_post_hosts, einvoice_enabled,
-	einvoice_endpoint, einvoice_secret, disabled_at, created_at`
+	einvoice_endpoint, einvoice_secret, contacts, disabled_at, created_at`
 
 func (r *connectionRow) connection() *Connection {
 	c := &Connection{
@@ -406,9 +462,11 @@ func (r *connectionRow) connection() *Connection {
 			return strings.Split(r.AllowedFormPostHosts, ",")
 		}(),
 		EInvoice:  EInvoice{Enabled: r.EInvoiceEnabled, Endpoint: r.EInvoiceEndpoint, HasSecret: r.EInvoiceSecret != ""},
+		Contacts:  []Contact{},
 		Disabled:  r.DisabledAt != nil,
 		CreatedAt: r.CreatedAt,
 	}
+	_ = json.Unmarshal([]byte(r.Contacts), &c.Contacts) // Written by this package, from validated contacts.
 	return c
 }
 
@@ -448,6 +506,7 @@ func (s *Connections) Create(ctx context.Context, c *Connection) error {
 		AllowedFormPostHosts: strings.Join(c.AllowedFormPostHosts, ","),
 		EInvoiceEnabled:      c.EInvoice.Enabled,
 		EInvoiceEndpoint:     c.EInvoice.Endpoint,
+		Contacts:             contactsJSON(c.Contacts),
 		CreatedAt:            s.now().UTC(),
 	}
 	if c.EInvoice.SharedSecret != "" {
@@ -470,7 +529,7 @@ func (s *Connections) Create(ctx context.Context, c *Connection) error {
 			:id, :organization_id, :name, :system, :buyer_domain, :buyer_identity, :supplier_domain,
 			:supplier_identity, :sender_domain, :sender_identity, :credential_key, :secret_digest, :form_post_field,
 			:auto_approve_free_byol, :payg_blanket_amount, :allowed_form_post_hosts, :einvoice_enabled,
-			:einvoice_endpoint, :einvoice_secret, :disabled_at, :created_at)`, row)
+			:einvoice_endpoint, :einvoice_secret, :contacts, :disabled_at, :created_at)`, row)
 		if db.IsUniqueViolation(err) {
 			return errs.Wrap(errs.Conflict, err, "an enabled connection already uses these From, To and Sender credentials")
 		}
@@ -573,6 +632,11 @@ func (s *Connections) InvoiceParty(ctx context.Context, connID string) (invoicin
 		From:     cxml.Credential{Domain: c.SupplierCredential.Domain, Identity: c.SupplierCredential.Identity},
 		To:       cxml.Credential{Domain: c.BuyerCredential.Domain, Identity: c.BuyerCredential.Identity},
 		Sender:   cxml.Credential{Domain: c.SupplierCredential.Domain, Identity: c.SupplierCredential.Identity},
+
+		OrganizationID: c.OrganizationID, Name: c.Name, System: c.SystemName(),
+	}
+	for _, ct := range c.Contacts {
+		p.Contacts = append(p.Contacts, invoicing.PartyContact{Name: ct.Name, Email: ct.Email})
 	}
 	if c.EInvoice.HasSecret {
 		if p.Secret, err = s.EInvoiceSecret(ctx, connID); err != nil {
@@ -651,12 +715,13 @@ func (s *Connections) Authenticate(ctx context.Context, h *cxml.Header) (*Connec
 // and disable the old one, so that no document is ever matched to a
 // connection it was not sent for.
 type ConnectionChange struct {
-	SharedSecret         *string   `json:"shared_secret"`
-	FormPostField        *string   `json:"form_post_field"`
-	AutoApproveFreeBYOL  *bool     `json:"auto_approve_free_byol"`
-	PAYGBlanketAmount    *string   `json:"payg_blanket_amount"`
-	AllowedFormPostHosts *[]string `json:"allowed_form_post_hosts"`
-	EInvoice             *EInvoice `json:"einvoice"`
+	SharedSecret         *string    `json:"shared_secret"`
+	FormPostField        *string    `json:"form_post_field"`
+	AutoApproveFreeBYOL  *bool      `json:"auto_approve_free_byol"`
+	PAYGBlanketAmount    *string    `json:"payg_blanket_amount"`
+	AllowedFormPostHosts *[]string  `json:"allowed_form_post_hosts"`
+	EInvoice             *EInvoice  `json:"einvoice"`
+	Contacts             *[]Contact `json:"contacts"`
 }
 
 // Update applies a change, validated as a whole connection would be. A
@@ -692,6 +757,9 @@ func (s *Connections) Update(ctx context.Context, connID string, ch *ConnectionC
 		if ch.EInvoice != nil {
 			c.EInvoice = EInvoice{Enabled: ch.EInvoice.Enabled, Endpoint: ch.EInvoice.Endpoint, SharedSecret: ch.EInvoice.SharedSecret}
 		}
+		if ch.Contacts != nil {
+			c.Contacts = append([]Contact{}, *ch.Contacts...)
+		}
 		if c.EInvoice.SharedSecret == "" && r.EInvoiceSecret != "" {
 			// A change that leaves the secret out (or all of einvoice)
 			// keeps the stored one; only its presence is validated.
@@ -711,9 +779,9 @@ func (s *Connections) Update(ctx context.Context, connID string, ch *ConnectionC
 			}
 		}
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE connections SET secret_digest = ?, form_post_field = ?, auto_approve_free_byol = ?,
-			payg_blanket_amount = ?, allowed_form_post_hosts = ?, einvoice_enabled = ?, einvoice_endpoint = ?, einvoice_secret = ? WHERE id = ?`),
+			payg_blanket_amount = ?, allowed_form_post_hosts = ?, einvoice_enabled = ?, einvoice_endpoint = ?, einvoice_secret = ?, contacts = ? WHERE id = ?`),
 			digest, c.FormPostField, c.AutoApproveFreeBYOL, c.PAYGBlanketAmount, strings.Join(c.AllowedFormPostHosts, ","),
-			c.EInvoice.Enabled, c.EInvoice.Endpoint, encSecret, connID)
+			c.EInvoice.Enabled, c.EInvoice.Endpoint, encSecret, contactsJSON(c.Contacts), connID)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -70,6 +71,10 @@ type Guard struct {
 	Sessions func(c echo.Context) (Principal, bool)
 	// MaxBody bounds the JSON bodies read to check their organization.
 	MaxBody int64
+	// Query, when set, lists for each route ("METHOD /path") the query
+	// parameters it takes; any other is refused 400 before the handler
+	// runs, so a misspelt filter never lists everything.
+	Query map[string]map[string]bool
 	// routes is every route registered through the guard, with its
 	// policy (Routes).
 	routes map[string]Policy
@@ -96,8 +101,9 @@ func (g *Group) Handle(method, path string, h echo.HandlerFunc, p Policy) {
 	if p.Role == "" || p.Scope == 0 || (p.Scope == Owned && p.Owner == nil) {
 		panic("access: route " + method + " " + path + " has an incomplete policy")
 	}
-	g.guard.routes[method+" "+g.prefix+path] = p
-	g.g.Add(method, path, g.guard.enforce(p, h))
+	key := method + " " + g.prefix + path
+	g.guard.routes[key] = p
+	g.g.Add(method, path, g.guard.enforce(key, p, h))
 }
 
 // Routes returns every guarded route ("METHOD /path") and its policy.
@@ -140,11 +146,19 @@ func (gd *Guard) Authenticate(c echo.Context) (Principal, error) {
 	return p, nil
 }
 
-func (gd *Guard) enforce(pol Policy, next echo.HandlerFunc) echo.HandlerFunc {
+func (gd *Guard) enforce(route string, pol Policy, next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p, err := gd.Authenticate(c)
 		if err != nil {
 			return err
+		}
+		if gd.Query != nil {
+			known := gd.Query[route]
+			for name := range c.Request().URL.Query() {
+				if !known[name] {
+					return errs.E(errs.Invalid, "unknown query parameter %q; this endpoint takes %s", cut(name, 64), list(known))
+				}
+			}
 		}
 		ctx := WithPrincipal(c.Request().Context(), p)
 		c.SetRequest(c.Request().WithContext(ctx))
@@ -237,4 +251,24 @@ func (gd *Guard) peekBody(c echo.Context) ([]byte, error) {
 // belongs to another organization: the same words for both.
 func NotFound(noun, id string) error {
 	return errs.E(errs.NotFound, "%s %s not found", noun, id)
+}
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// list names the query parameters an endpoint takes.
+func list(names map[string]bool) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	out := make([]string, 0, len(names))
+	for n := range names {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
 }

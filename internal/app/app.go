@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,9 +19,11 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"golang.org/x/time/rate"
 
+	apidoc "github.com/cxmlgate/punchout/api"
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/access"
@@ -198,6 +201,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Mail = &mail.Outbox{Jobs: a.Jobs}
+	a.Deliverer.Mail = a.Mail
+	a.Deliverer.Outcomes = a.Metrics.InvoiceDeliveries
+	a.Metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "punchout_invoices_failed", Help: "cXML invoices whose delivery failed, waiting for a resend.",
+	}, func() float64 {
+		n, err := a.Billing.FailedInvoices(context.Background())
+		if err != nil {
+			return math.NaN()
+		}
+		return float64(n)
+	}))
 	a.Users = &access.Users{DB: d, Now: now}
 	a.Tokens = &access.Tokens{DB: d, Now: now}
 	a.Guard = &access.Guard{Tokens: a.Tokens, Failures: a.Failures}
@@ -218,6 +232,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		}
 	}
 	a.Guard.Bootstrap = a.Config.AdminToken
+	if a.Guard.Query, err = apidoc.QueryParameters(); err != nil {
+		d.Close()
+		return nil, err
+	}
 	a.Echo = web.New(web.Options{Log: log, Metrics: a.Metrics, IDs: a.IDs, TrustedProxies: proxies, Now: cfg.Now})
 	a.routes()
 	return a, nil

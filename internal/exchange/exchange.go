@@ -199,6 +199,52 @@ func NewOutRecord(now time.Time, requestID, docType, payloadID string, doc []byt
 	return r
 }
 
+// Delivery is a document the gateway sent to a buyer (an invoice, a
+// confirmation) and the buyer's answer, as NewDelivery logs them.
+type Delivery struct {
+	Now                 time.Time
+	DocType, PayloadID  string
+	Doc                 []byte
+	Answer              []byte // nil when nothing came back
+	Status              int    // the buyer's status code (0: no answer)
+	ConnectionID, OrgID string
+	Took                time.Duration
+}
+
+// NewDelivery prepares the log records of one document sent and the
+// buyer's answer (the "in" record; nil when there was none), decoded,
+// redacted and bounded as NewPair's. The sent record names the answer
+// as its answer_id, so the two are purged together.
+func NewDelivery(x Delivery) (sent *Record, answer *Record) {
+	conn := sql.NullString{String: x.ConnectionID, Valid: x.ConnectionID != ""}
+	org := sql.NullString{String: x.OrgID, Valid: x.OrgID != ""}
+	sent = &Record{
+		ID: id.New("xout"), Direction: Out, DocType: x.DocType, PayloadID: x.PayloadID, StatusCode: x.Status,
+		DurationUS: x.Took.Microseconds(), CreatedAt: x.Now.UTC(), ConnectionID: conn, OrganizationID: org,
+	}
+	sent.setDocument(x.Doc, MaxStored)
+	if x.Answer == nil {
+		return sent, nil
+	}
+	answer = &Record{
+		ID: id.New("xin"), Direction: In, DocType: "Response", StatusCode: x.Status,
+		CreatedAt: x.Now.UTC(), ConnectionID: conn, OrganizationID: org,
+	}
+	answer.setDocument(x.Answer, MaxStored)
+	sent.AnswerID = sql.NullString{String: answer.ID, Valid: true}
+	return sent, answer
+}
+
+// InsertDelivery stores what NewDelivery prepared, the answer first.
+func InsertDelivery(ctx context.Context, tx sqlx.ExtContext, sent, answer *Record) error {
+	if answer != nil {
+		if err := insert(ctx, tx, answer); err != nil {
+			return err
+		}
+	}
+	return insert(ctx, tx, sent)
+}
+
 // InsertRecord stores one record, for documents that are not answers to a
 // request (an invoice the gateway sends, a cart it returns).
 func InsertRecord(ctx context.Context, tx sqlx.ExtContext, r *Record) error {

@@ -311,6 +311,9 @@ type Metrics struct {
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
 	CXMLRequests *prometheus.CounterVec
+	// InvoiceDeliveries counts cXML invoice delivery attempts by outcome
+	// (delivered, pending: to be retried, failed).
+	InvoiceDeliveries *prometheus.CounterVec
 }
 
 // NewMetrics registers the metrics, with Go and process collectors.
@@ -329,7 +332,13 @@ func NewMetrics() *Metrics {
 			Name: "punchout_cxml_requests_total", Help: "Inbound cXML documents by type, answered status code and whether the answer was replayed.",
 		}, []string{"doc_type", "code", "replayed"}),
 	}
-	reg.MustRegister(m.httpRequests, m.httpDuration, m.CXMLRequests,
+	m.InvoiceDeliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "punchout_invoice_deliveries_total", Help: "cXML invoice delivery attempts by outcome: delivered, pending (to be retried) or failed.",
+	}, []string{"outcome"})
+	for _, o := range []string{"delivered", "pending", "failed"} {
+		m.InvoiceDeliveries.WithLabelValues(o)
+	}
+	reg.MustRegister(m.httpRequests, m.httpDuration, m.CXMLRequests, m.InvoiceDeliveries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
