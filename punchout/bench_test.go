@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"github.com/cxmlgate/punchout/internal/apptest"
 	"github.com/cxmlgate/punchout/internal/dbtest"
 	"github.com/cxmlgate/punchout/invoicing"
+	"github.com/cxmlgate/punchout/punchout"
 )
 
 // template is a request body with placeholders, split once so that each
@@ -109,17 +111,21 @@ func BenchmarkCXMLEndpoint(b *testing.B) {
 			// of one of the pool's buyer organizations, which never lets
 			// one reach the active-PO limit.
 			pool := &buyerPool{s: s}
+			// A cart line is ordered once, so each order is of a cart of its
+			// own: its lines' quotes name a session made for it before the
+			// timer starts.
 			b.Run("OrderRequest5Lines", func(b *testing.B) {
 				buyers := pool.take(b, b.N)
+				bodies := make([][]byte, b.N)
+				for j := range bodies {
+					ns := strconv.FormatInt(seq.Add(1), 10)
+					bodies[j] = buyers[j%len(buyers)].freshOrder(b, s, "bench-order-"+ns+"@coupa", "PO-BENCH-"+ns)
+				}
 				var i atomic.Int64
 				b.ReportAllocs()
 				b.ResetTimer()
 				parallel(b, func() error {
-					n := seq.Add(1)
-					ns := strconv.FormatInt(n, 10)
-					bo := buyers[(i.Add(1)-1)%int64(len(buyers))]
-					body := bo.order.fill("bench-order-"+ns+"@coupa", "PO-BENCH-"+ns)
-					return post(h, body, "agreements created")
+					return post(h, bodies[i.Add(1)-1], "agreements created")
 				})
 			})
 			// The floor of the order above: the 18 rows one such order
@@ -133,7 +139,7 @@ func BenchmarkCXMLEndpoint(b *testing.B) {
 				if rows == nil {
 					bo := pool.take(b, 1)[0]
 					ns := strconv.FormatInt(seq.Add(1), 10)
-					rows = readOrderRows(b, s, bo.order.fill("bench-template-"+ns+"@coupa", "PO-TEMPLATE-"+ns), "PO-TEMPLATE-"+ns, "bench-template-"+ns+"@coupa")
+					rows = readOrderRows(b, s, bo.freshOrder(b, s, "bench-template-"+ns+"@coupa", "PO-TEMPLATE-"+ns), "PO-TEMPLATE-"+ns, "bench-template-"+ns+"@coupa")
 				}
 				buyers := pool.take(b, b.N)
 				var i atomic.Int64
@@ -222,6 +228,37 @@ type benchBuyer struct {
 	identity, secret string
 	org, conn        string // their IDs
 	order            template
+	sessions         int // made by freshOrder, for payloadIDs of their own
+}
+
+var quoteRe = regexp.MustCompile(`<SupplierPartAuxiliaryID>(q1\.[^<]+)</SupplierPartAuxiliaryID>`)
+
+// freshOrder is the buyer's five-line order under a new payloadID and PO
+// number, for a cart of its own: a new punchout session, whose id the
+// lines' quotes name (a cart line is ordered once).
+func (bo *benchBuyer) freshOrder(b *testing.B, s *apptest.Server, payloadID, po string) []byte {
+	b.Helper()
+	bo.sessions++
+	ours := strings.NewReplacer("DemoCorpCoupa", bo.identity, "coupa-demo-secret", bo.secret)
+	posr := ours.Replace(string(setupRequest("coupa", fmt.Sprintf("bench-posr-%s-%d@x", bo.identity, bo.sessions), "create", "cookie", buyerURL, "")))
+	rec := httptest.NewRecorder()
+	s.App.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/cxml", strings.NewReader(posr)))
+	if !strings.Contains(rec.Body.String(), "<StartPage>") {
+		b.Fatalf("setup: %s", rec.Body.String())
+	}
+	var session string
+	if err := s.App.DB.R.Get(&session, s.App.DB.Rebind(`SELECT id FROM punchout_sessions WHERE connection_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`), bo.conn); err != nil {
+		b.Fatal(err)
+	}
+	body := bo.order.fill(payloadID, po)
+	return quoteRe.ReplaceAllFunc(body, func(m []byte) []byte {
+		q, err := punchout.DecodeQuote(s.App.Keys, string(quoteRe.FindSubmatch(m)[1]))
+		if err != nil {
+			b.Fatal(err)
+		}
+		q.SessionID = session
+		return []byte("<SupplierPartAuxiliaryID>" + q.Encode(s.App.Keys) + "</SupplierPartAuxiliaryID>")
+	})
 }
 
 // take returns the buyers n POs are placed for, each taking an equal

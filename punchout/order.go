@@ -387,6 +387,36 @@ func (o *Orders) validateLine(lookup *lineLookup, r *Request, it cxml.ItemOut, q
 	return acceptedLine{number: n, product: p, offer: offer, session: sess}, nil
 }
 
+// claimQuotes records, inside tx, that each line's cart line is ordered
+// by this order: a cart line is ordered once. One already ordered by
+// another order (under another PO number, or the same number sent as a
+// new order) is refused with that order's number; an update of the same
+// order may name its own lines again. Lines of one cart split by the
+// procurement system across several orders are each ordered once.
+func (o *Orders) claimQuotes(ctx context.Context, tx *sqlx.Tx, r *Request, orderID string, lines []acceptedLine) error {
+	seen := map[string]int{}
+	for _, l := range lines {
+		key := l.session.ID + "/" + l.offer.ID
+		if first, dup := seen[key]; dup {
+			return errs.E(errs.Conflict, "line %d orders the cart line of line %d again; each cart line is ordered once", l.number, first)
+		}
+		seen[key] = l.number
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO ordered_quotes (organization_id, quote_key, order_id, line_number, created_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (organization_id, quote_key) DO NOTHING`), r.Conn.OrganizationID, key, orderID, l.number, r.Now.UTC()); err != nil {
+			return err
+		}
+		var owner string
+		if err := tx.GetContext(ctx, &owner, tx.Rebind(`SELECT order_id FROM ordered_quotes WHERE organization_id = ? AND quote_key = ?`),
+			r.Conn.OrganizationID, key); err != nil {
+			return err
+		}
+		if owner != orderID {
+			return errs.E(errs.Conflict, "line %d: this cart line (%s) was already ordered on PO %s; start a new punchout to order it again", l.number, l.offer.ID, owner)
+		}
+	}
+	return nil
+}
+
 // createAgreements creates one agreement per line inside tx and queues
 // one email per subscribing user, naming all of that user's new
 // agreements. It returns how many agreements it created.
@@ -401,6 +431,9 @@ func (o *Orders) createAgreements(ctx context.Context, tx *sqlx.Tx, r *Request, 
 			contactEmail, contactName = c.Email, c.Name
 			break
 		}
+	}
+	if err := o.claimQuotes(ctx, tx, r, orderID, lines); err != nil {
+		return 0, err
 	}
 	ins := make([]invoicing.NewAgreement, 0, len(lines))
 	for _, l := range lines {

@@ -496,3 +496,42 @@ func TestResendOfAcceptedOrderAfterRevision(t *testing.T) {
 	assert.Contains(t, doc.Response.Status.Detail, "resend the revised offer for approval")
 	assert.Equal(t, 1, count(t, s, "agreements"))
 }
+
+// A cart line is ordered once: the same cart under another PO number is
+// refused with the PO that ordered it, and nothing is created; lines of
+// one cart split across two orders are each ordered once; an update of
+// the order may name its own lines again; a line repeated in one order is
+// refused.
+func TestQuoteIsOrderedOnce(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, s *apptest.Server) {
+		items := cart(t, s, "coupa", "ck-once", "offer-cloudsight-annual-contract", "offer-teamchat-free")
+		_, doc := s.PostCXML(t, orderFromCart("coupa", "once-1@coupa", "PO-ONCE-1", "new", "", items))
+		require.Equal(t, 200, doc.Response.Status.Code, doc.Response.Status.Detail)
+		agreements := count(t, s, "agreements")
+
+		_, doc = s.PostCXML(t, orderFromCart("coupa", "once-2@coupa", "PO-ONCE-2", "new", "", items))
+		assert.Equal(t, 409, doc.Response.Status.Code)
+		assert.Contains(t, doc.Response.Status.Detail, "already ordered on PO PO-ONCE-1; start a new punchout")
+		assert.Equal(t, agreements, count(t, s, "agreements"), "nothing created")
+
+		// The update of the first order keeps its lines, and may send them again.
+		_, doc = s.PostCXML(t, orderFromCart("coupa", "once-3@coupa", "PO-ONCE-1", "update", "once-1@coupa", items))
+		assert.Equal(t, 200, doc.Response.Status.Code, doc.Response.Status.Detail)
+
+		// One cart split by the procurement system across two POs.
+		split := cart(t, s, "coupa", "ck-split", "offer-cloudsight-annual-contract", "offer-teamchat-free")
+		_, doc = s.PostCXML(t, orderFromCart("coupa", "split-1@coupa", "PO-SPLIT-1", "new", "", split[:1]))
+		require.Equal(t, 200, doc.Response.Status.Code, doc.Response.Status.Detail)
+		_, doc = s.PostCXML(t, orderFromCart("coupa", "split-2@coupa", "PO-SPLIT-2", "new", "", split[1:]))
+		require.Equal(t, 200, doc.Response.Status.Code, doc.Response.Status.Detail)
+		_, doc = s.PostCXML(t, orderFromCart("coupa", "split-3@coupa", "PO-SPLIT-3", "new", "", split[1:]))
+		assert.Equal(t, 409, doc.Response.Status.Code)
+		assert.Contains(t, doc.Response.Status.Detail, "already ordered on PO PO-SPLIT-2")
+
+		// The same cart line twice in one order.
+		twice := cart(t, s, "coupa", "ck-twice", "offer-cloudsight-annual-contract")
+		_, doc = s.PostCXML(t, orderFromCart("coupa", "twice-1@coupa", "PO-TWICE", "new", "", append(twice, twice...)))
+		assert.Equal(t, 409, doc.Response.Status.Code)
+		assert.Contains(t, doc.Response.Status.Detail, "orders the cart line of line 1 again")
+	})
+}
