@@ -41,6 +41,8 @@ type InvoiceParty struct {
 	// are who is told of a failed delivery.
 	OrganizationID, Name, System string
 	Contacts                     []PartyContact
+	// ConfirmEndpoint is where order confirmations go, when enabled.
+	ConfirmEndpoint string
 }
 
 // PartyContact is a connection's contact.
@@ -110,6 +112,12 @@ func buildInvoiceDetail(ids *cxml.PayloadIDs, party InvoiceParty, inv *Invoice, 
 // marshalInvoice writes an invoice document from us to the buyer, with a
 // new payloadID and the secret's marker in place of the secret.
 func marshalInvoice(ids *cxml.PayloadIDs, party InvoiceParty, body *cxml.InvoiceDetailRequest, now time.Time) ([]byte, string, error) {
+	return marshalDocument(ids, party, body, now)
+}
+
+// marshalDocument writes a request from us (the supplier) to the buyer:
+// From us, To the buyer, Sender us with the secret's marker.
+func marshalDocument(ids *cxml.PayloadIDs, party InvoiceParty, body cxml.RequestBody, now time.Time) ([]byte, string, error) {
 	sender := party.Sender
 	sender.SharedSecret = secretMarker
 	doc := &cxml.Document{
@@ -244,6 +252,12 @@ func (d *Deliverer) Work(ctx context.Context, job *river.Job[DeliverInvoice]) er
 	if err != nil {
 		return err
 	}
+	return a.jobResult()
+}
+
+// jobResult is what the job returns to River for an attempt's outcome:
+// an error to retry, a cancel for a refusal, a snooze to look again.
+func (a Attempt) jobResult() error {
 	switch a.Outcome {
 	case Retry:
 		return errors.New(a.Detail)
@@ -253,6 +267,26 @@ func (d *Deliverer) Work(ctx context.Context, job *river.Job[DeliverInvoice]) er
 		return river.JobSnooze(time.Minute)
 	}
 	return nil
+}
+
+// status is the delivery status an outcome leaves.
+func (a Attempt) status() string {
+	return map[Outcome]string{Delivered: "delivered", Retry: "pending", Failed: "failed"}[a.Outcome]
+}
+
+// logAttempt logs an attempt (a failure at warning level) and counts it.
+func (d *Deliverer) logAttempt(ctx context.Context, msg, key, id string, a Attempt, ans answer) {
+	if d.Outcomes != nil {
+		d.Outcomes.WithLabelValues(a.status()).Inc()
+	}
+	if d.Log == nil {
+		return
+	}
+	level := slog.LevelInfo
+	if a.Outcome == Failed {
+		level = slog.LevelWarn
+	}
+	d.Log.Log(ctx, level, msg, key, id, "status", ans.code, "outcome", a.status(), "detail", ans.text())
 }
 
 // Outcome is how a delivery attempt ended.
@@ -376,7 +410,7 @@ func (d *Deliverer) Attempt(ctx context.Context, invoiceID string, last bool) (A
 	default:
 		a.Outcome = Failed
 	}
-	status := map[Outcome]string{Delivered: "delivered", Retry: "pending", Failed: "failed"}[a.Outcome]
+	status := a.status()
 	finished := d.now()
 	// The outcome is recorded even when ctx ends meanwhile.
 	ctx = context.WithoutCancel(ctx)
@@ -401,16 +435,7 @@ func (d *Deliverer) Attempt(ctx context.Context, invoiceID string, last bool) (A
 		}
 		return nil
 	})
-	if d.Outcomes != nil {
-		d.Outcomes.WithLabelValues(status).Inc()
-	}
-	if d.Log != nil {
-		level := slog.LevelInfo
-		if a.Outcome == Failed {
-			level = slog.LevelWarn
-		}
-		d.Log.Log(ctx, level, "invoice delivery attempt", "invoice_id", invoiceID, "status", ans.code, "outcome", status, "detail", detail)
-	}
+	d.logAttempt(ctx, "invoice delivery attempt", "invoice_id", invoiceID, a, ans)
 	return a, err
 }
 

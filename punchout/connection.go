@@ -63,6 +63,16 @@ type EInvoice struct {
 	HasSecret    bool   `json:"has_shared_secret"`
 }
 
+// OrderConfirmation is a connection's cXML order confirmations: after an
+// order is taken, a ConfirmationRequest (accept; reject of the lines a
+// deleted order cancels) is posted to Endpoint, carrying the e-invoicing
+// shared secret, the secret the buyer gave for the documents the
+// supplier sends.
+type OrderConfirmation struct {
+	Enabled  bool   `json:"enabled"`
+	Endpoint string `json:"endpoint"`
+}
+
 // Connection is one procurement system instance of one organization: the
 // credentials its documents carry and how we answer it. Its shared secret
 // is stored only as a keyed digest and never leaves the gateway.
@@ -80,6 +90,8 @@ type Connection struct {
 	PAYGBlanketAmount    string     `json:"payg_blanket_amount"`
 	AllowedFormPostHosts []string   `json:"allowed_form_post_hosts"`
 	EInvoice             EInvoice   `json:"einvoice"`
+	// OrderConfirmation is off by default.
+	OrderConfirmation OrderConfirmation `json:"order_confirmation"`
 	// Contacts are the buyer's people told when something of the
 	// connection fails (a refused invoice).
 	Contacts  []Contact `json:"contacts"`
@@ -190,19 +202,23 @@ func (c *Connection) Validate() error {
 		if c.System != Coupa {
 			return errs.E(errs.Invalid, "cXML invoicing is available for Coupa connections only; Ariba connections receive no cXML invoices")
 		}
-		u, err := url.Parse(strings.TrimSpace(c.EInvoice.Endpoint))
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-			return errs.E(errs.Invalid, "einvoice.endpoint must be an https URL without user name or password, such as https://acme.coupahost.com/cxml/invoices")
+		endpoint, err := documentEndpoint("einvoice.endpoint", c.EInvoice.Endpoint, "https://acme.coupahost.com/cxml/invoices")
+		if err != nil {
+			return err
 		}
-		// Invoices carry the shared secret and the buyer's billing data:
-		// plain http only to this machine, for tests and local stand-ins.
-		if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
-			return errs.E(errs.Invalid, "einvoice.endpoint %s is not https; invoices carry the shared secret and billing data, so they are sent over https only (plain http is accepted only for a loopback address: 127.0.0.1, ::1 or localhost)",
-				truncate(u.Redacted(), 200))
-		}
-		c.EInvoice.Endpoint = u.String()
+		c.EInvoice.Endpoint = endpoint
 		if c.EInvoice.SharedSecret == "" {
 			return errs.E(errs.Invalid, "einvoice.shared_secret is required when e-invoicing is enabled")
+		}
+	}
+	if c.OrderConfirmation.Enabled {
+		endpoint, err := documentEndpoint("order_confirmation.endpoint", c.OrderConfirmation.Endpoint, "https://acme.coupahost.com/cxml/order_confirmations")
+		if err != nil {
+			return err
+		}
+		c.OrderConfirmation.Endpoint = endpoint
+		if c.EInvoice.SharedSecret == "" {
+			return errs.E(errs.Invalid, "order_confirmation needs einvoice.shared_secret: a confirmation carries the secret the buyer gave for the documents the supplier sends")
 		}
 	}
 	cs, err := validateContacts(c.Contacts)
@@ -211,6 +227,22 @@ func (c *Connection) Validate() error {
 	}
 	c.Contacts = cs
 	return nil
+}
+
+// documentEndpoint checks the URL a connection's outbound documents
+// (invoices, confirmations) are posted to: they carry the shared secret
+// and the buyer's data, so https, with plain http only to this machine
+// for tests and local stand-ins, and never a user name or password.
+func documentEndpoint(field, raw, example string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return "", errs.E(errs.Invalid, "%s must be an https URL without user name or password, such as %s", field, example)
+	}
+	if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+		return "", errs.E(errs.Invalid, "%s %s is not https; %s carry the shared secret and billing data, so they are sent over https only (plain http is accepted only for a loopback address: 127.0.0.1, ::1 or localhost)",
+			field, truncate(u.Redacted(), 200), map[bool]string{true: "invoices", false: "order confirmations"}[field == "einvoice.endpoint"])
+	}
+	return u.String(), nil
 }
 
 func contactsJSON(cs []Contact) string {
@@ -437,6 +469,8 @@ type connectionRow struct {
 	EInvoiceEndpoint     string     `db:"einvoice_endpoint"`
 	EInvoiceSecret       string     `db:"einvoice_secret"`
 	Contacts             string     `db:"contacts"`
+	ConfirmEnabled       bool       `db:"confirm_enabled"`
+	ConfirmEndpoint      string     `db:"confirm_endpoint"`
 	DisabledAt           *time.Time `db:"disabled_at"`
 	CreatedAt            time.Time  `db:"created_at"`
 }
@@ -444,7 +478,7 @@ type connectionRow struct {
 const connectionColumns = `id, organization_id, name, system, buyer_domain, buyer_identity, supplier_domain,
 	supplier_identity, sender_domain, sender_identity, credential_key, secret_digest, form_post_field,
 	auto_approve_free_byol, payg_blanket_amount, allowed_form_post_hosts, einvoice_enabled,
-	einvoice_endpoint, einvoice_secret, contacts, disabled_at, created_at`
+	einvoice_endpoint, einvoice_secret, contacts, confirm_enabled, confirm_endpoint, disabled_at, created_at`
 
 func (r *connectionRow) connection() *Connection {
 	c := &Connection{
@@ -461,10 +495,11 @@ func (r *connectionRow) connection() *Connection {
 			}
 			return strings.Split(r.AllowedFormPostHosts, ",")
 		}(),
-		EInvoice:  EInvoice{Enabled: r.EInvoiceEnabled, Endpoint: r.EInvoiceEndpoint, HasSecret: r.EInvoiceSecret != ""},
-		Contacts:  []Contact{},
-		Disabled:  r.DisabledAt != nil,
-		CreatedAt: r.CreatedAt,
+		EInvoice:          EInvoice{Enabled: r.EInvoiceEnabled, Endpoint: r.EInvoiceEndpoint, HasSecret: r.EInvoiceSecret != ""},
+		Contacts:          []Contact{},
+		OrderConfirmation: OrderConfirmation{Enabled: r.ConfirmEnabled, Endpoint: r.ConfirmEndpoint},
+		Disabled:          r.DisabledAt != nil,
+		CreatedAt:         r.CreatedAt,
 	}
 	_ = json.Unmarshal([]byte(r.Contacts), &c.Contacts) // Written by this package, from validated contacts.
 	return c
@@ -507,6 +542,8 @@ func (s *Connections) Create(ctx context.Context, c *Connection) error {
 		EInvoiceEnabled:      c.EInvoice.Enabled,
 		EInvoiceEndpoint:     c.EInvoice.Endpoint,
 		Contacts:             contactsJSON(c.Contacts),
+		ConfirmEnabled:       c.OrderConfirmation.Enabled,
+		ConfirmEndpoint:      c.OrderConfirmation.Endpoint,
 		CreatedAt:            s.now().UTC(),
 	}
 	if c.EInvoice.SharedSecret != "" {
@@ -529,7 +566,7 @@ func (s *Connections) Create(ctx context.Context, c *Connection) error {
 			:id, :organization_id, :name, :system, :buyer_domain, :buyer_identity, :supplier_domain,
 			:supplier_identity, :sender_domain, :sender_identity, :credential_key, :secret_digest, :form_post_field,
 			:auto_approve_free_byol, :payg_blanket_amount, :allowed_form_post_hosts, :einvoice_enabled,
-			:einvoice_endpoint, :einvoice_secret, :contacts, :disabled_at, :created_at)`, row)
+			:einvoice_endpoint, :einvoice_secret, :contacts, :confirm_enabled, :confirm_endpoint, :disabled_at, :created_at)`, row)
 		if db.IsUniqueViolation(err) {
 			return errs.Wrap(errs.Conflict, err, "an enabled connection already uses these From, To and Sender credentials")
 		}
@@ -626,6 +663,19 @@ func (s *Connections) InvoiceParty(ctx context.Context, connID string) (invoicin
 	if err != nil {
 		return invoicing.InvoiceParty{}, err
 	}
+	p := c.documentParty()
+	if c.EInvoice.HasSecret {
+		if p.Secret, err = s.EInvoiceSecret(ctx, connID); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// documentParty is who the connection's outbound documents are from and
+// to, without the secret (put in when a document is sent): From us, the
+// supplier; To the buyer; Sender us.
+func (c *Connection) documentParty() invoicing.InvoiceParty {
 	p := invoicing.InvoiceParty{
 		Enabled:  c.EInvoice.Enabled,
 		Endpoint: c.EInvoice.Endpoint,
@@ -634,16 +684,12 @@ func (s *Connections) InvoiceParty(ctx context.Context, connID string) (invoicin
 		Sender:   cxml.Credential{Domain: c.SupplierCredential.Domain, Identity: c.SupplierCredential.Identity},
 
 		OrganizationID: c.OrganizationID, Name: c.Name, System: c.SystemName(),
+		ConfirmEndpoint: c.OrderConfirmation.Endpoint,
 	}
 	for _, ct := range c.Contacts {
 		p.Contacts = append(p.Contacts, invoicing.PartyContact{Name: ct.Name, Email: ct.Email})
 	}
-	if c.EInvoice.HasSecret {
-		if p.Secret, err = s.EInvoiceSecret(ctx, connID); err != nil {
-			return p, err
-		}
-	}
-	return p, nil
+	return p
 }
 
 // unauthorized is the one answer to every authentication failure: it does
@@ -715,13 +761,14 @@ func (s *Connections) Authenticate(ctx context.Context, h *cxml.Header) (*Connec
 // and disable the old one, so that no document is ever matched to a
 // connection it was not sent for.
 type ConnectionChange struct {
-	SharedSecret         *string    `json:"shared_secret"`
-	FormPostField        *string    `json:"form_post_field"`
-	AutoApproveFreeBYOL  *bool      `json:"auto_approve_free_byol"`
-	PAYGBlanketAmount    *string    `json:"payg_blanket_amount"`
-	AllowedFormPostHosts *[]string  `json:"allowed_form_post_hosts"`
-	EInvoice             *EInvoice  `json:"einvoice"`
-	Contacts             *[]Contact `json:"contacts"`
+	SharedSecret         *string            `json:"shared_secret"`
+	FormPostField        *string            `json:"form_post_field"`
+	AutoApproveFreeBYOL  *bool              `json:"auto_approve_free_byol"`
+	PAYGBlanketAmount    *string            `json:"payg_blanket_amount"`
+	AllowedFormPostHosts *[]string          `json:"allowed_form_post_hosts"`
+	EInvoice             *EInvoice          `json:"einvoice"`
+	Contacts             *[]Contact         `json:"contacts"`
+	OrderConfirmation    *OrderConfirmation `json:"order_confirmation"`
 }
 
 // Update applies a change, validated as a whole connection would be. A
@@ -760,6 +807,9 @@ func (s *Connections) Update(ctx context.Context, connID string, ch *ConnectionC
 		if ch.Contacts != nil {
 			c.Contacts = append([]Contact{}, *ch.Contacts...)
 		}
+		if ch.OrderConfirmation != nil {
+			c.OrderConfirmation = *ch.OrderConfirmation
+		}
 		if c.EInvoice.SharedSecret == "" && r.EInvoiceSecret != "" {
 			// A change that leaves the secret out (or all of einvoice)
 			// keeps the stored one; only its presence is validated.
@@ -779,9 +829,9 @@ func (s *Connections) Update(ctx context.Context, connID string, ch *ConnectionC
 			}
 		}
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE connections SET secret_digest = ?, form_post_field = ?, auto_approve_free_byol = ?,
-			payg_blanket_amount = ?, allowed_form_post_hosts = ?, einvoice_enabled = ?, einvoice_endpoint = ?, einvoice_secret = ?, contacts = ? WHERE id = ?`),
+			payg_blanket_amount = ?, allowed_form_post_hosts = ?, einvoice_enabled = ?, einvoice_endpoint = ?, einvoice_secret = ?, contacts = ?, confirm_enabled = ?, confirm_endpoint = ? WHERE id = ?`),
 			digest, c.FormPostField, c.AutoApproveFreeBYOL, c.PAYGBlanketAmount, strings.Join(c.AllowedFormPostHosts, ","),
-			c.EInvoice.Enabled, c.EInvoice.Endpoint, encSecret, contactsJSON(c.Contacts), connID)
+			c.EInvoice.Enabled, c.EInvoice.Endpoint, encSecret, contactsJSON(c.Contacts), c.OrderConfirmation.Enabled, c.OrderConfirmation.Endpoint, connID)
 		if err != nil {
 			return err
 		}

@@ -30,6 +30,10 @@ type Orders struct {
 	Agreements *invoicing.Agreements
 	Mail       *mail.Outbox
 	Keys       *secret.Keyring
+	// Jobs and IDs make and queue the order confirmations of the
+	// connections that ask for them.
+	Jobs invoicing.Jobs
+	IDs  *cxml.PayloadIDs
 }
 
 // acceptedLine is a validated order line.
@@ -136,10 +140,14 @@ func (o *Orders) handleNew(ctx context.Context, r *Request, req *cxml.OrderReque
 		if err := o.recheck(ctx, tx, r, lines); err != nil {
 			return Answer{}, err
 		}
-		n, err := o.createAgreements(ctx, tx, r, req, orderID, order.ID, lines)
+		made, err := o.createAgreements(ctx, tx, r, req, orderID, order.ID, lines)
 		if err != nil {
 			return Answer{}, err
 		}
+		if err := o.confirm(ctx, tx, r, req, order, "accept", made); err != nil {
+			return Answer{}, err
+		}
+		n := len(made)
 		return Answer{Status: cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s accepted: %d agreement%s created", orderID, n, pluralS(n)))}, nil
 	})
 }
@@ -201,10 +209,15 @@ func (o *Orders) handleRevision(ctx context.Context, r *Request, req *cxml.Order
 			return Answer{}, err
 		}
 		if req.Type == cxml.OrderDelete {
+			var cancelled []*invoicing.Agreement
 			for _, a := range current {
 				if err := o.Agreements.Cancel(ctx, tx, a.ID, r.Now); err != nil {
 					return Answer{}, err
 				}
+				cancelled = append(cancelled, &a)
+			}
+			if err := o.confirm(ctx, tx, r, req, order, "reject", cancelled); err != nil {
+				return Answer{}, err
 			}
 			return Answer{Status: cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s deleted: %d agreement%s cancelled", orderID, len(current), pluralS(len(current))))}, nil
 		}
@@ -238,10 +251,11 @@ func (o *Orders) handleRevision(ctx context.Context, r *Request, req *cxml.Order
 				cancelled++
 			}
 		}
-		created, err := o.createAgreements(ctx, tx, r, req, orderID, order.ID, added)
+		made, err := o.createAgreements(ctx, tx, r, req, orderID, order.ID, added)
 		if err != nil {
 			return Answer{}, err
 		}
+		created := len(made)
 		return Answer{Status: cxml.NewStatus(cxml.StatusOK, fmt.Sprintf("order %s updated: %d agreement%s kept, %d created, %d cancelled",
 			orderID, kept, pluralS(kept), created, cancelled))}, nil
 	})
@@ -420,9 +434,9 @@ func (o *Orders) claimQuotes(ctx context.Context, tx *sqlx.Tx, r *Request, order
 // createAgreements creates one agreement per line inside tx and queues
 // one email per subscribing user, naming all of that user's new
 // agreements. It returns how many agreements it created.
-func (o *Orders) createAgreements(ctx context.Context, tx *sqlx.Tx, r *Request, req *cxml.OrderRequest, orderID, ref string, lines []acceptedLine) (int, error) {
+func (o *Orders) createAgreements(ctx context.Context, tx *sqlx.Tx, r *Request, req *cxml.OrderRequest, orderID, ref string, lines []acceptedLine) ([]*invoicing.Agreement, error) {
 	if len(lines) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	usagePO := strings.TrimSpace(cxml.ExtrinsicValue(req.Extrinsics, "UsagePONumber"))
 	contactEmail, contactName := "", ""
@@ -433,7 +447,7 @@ func (o *Orders) createAgreements(ctx context.Context, tx *sqlx.Tx, r *Request, 
 		}
 	}
 	if err := o.claimQuotes(ctx, tx, r, orderID, lines); err != nil {
-		return 0, err
+		return nil, err
 	}
 	ins := make([]invoicing.NewAgreement, 0, len(lines))
 	for _, l := range lines {
@@ -450,7 +464,7 @@ func (o *Orders) createAgreements(ctx context.Context, tx *sqlx.Tx, r *Request, 
 	}
 	as, err := o.Agreements.CreateMany(ctx, tx, ins)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	type subscriber struct{ email, name string }
 	var who []subscriber
@@ -472,12 +486,29 @@ func (o *Orders) createAgreements(ctx context.Context, tx *sqlx.Tx, r *Request, 
 		}
 		subject, body, err := m.render()
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		// An address that is not one gets no mail; the agreements stand.
 		if _, err := o.Mail.Enqueue(ctx, tx, r.Conn.OrganizationID, k.email, subject, body, r.Now); err != nil && !errs.Is(err, errs.Invalid) {
-			return 0, err
+			return nil, err
 		}
 	}
-	return len(as), nil
+	return as, nil
+}
+
+// confirm queues the order confirmation of a connection that asks for
+// them, in the order's transaction: accept for the agreements a new order
+// created, reject for those a deleted order cancelled.
+func (o *Orders) confirm(ctx context.Context, tx *sqlx.Tx, r *Request, req *cxml.OrderRequest, order *invoicing.Order, typ string, as []*invoicing.Agreement) error {
+	if !r.Conn.OrderConfirmation.Enabled || len(as) == 0 {
+		return nil
+	}
+	c := invoicing.Confirmation{
+		OrganizationID: r.Conn.OrganizationID, ConnectionID: r.Conn.ID, OrderRef: order.ID, OrderID: order.OrderID,
+		OrderPayloadID: r.Doc.PayloadID, OrderDate: req.OrderDate.Time, Type: typ,
+	}
+	for _, a := range as {
+		c.Lines = append(c.Lines, invoicing.ConfirmedLine{LineNumber: a.LineNumber, AgreementID: a.ID})
+	}
+	return invoicing.QueueConfirmation(ctx, tx, o.Jobs, o.IDs, r.Conn.documentParty(), c, r.Now)
 }

@@ -219,7 +219,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Agreements.Billing = a.Billing
 	a.Endpoint = punchout.NewEndpoint(d, a.Connections, a.IDs, cxml.Limits{MaxBytes: cfg.MaxBodyBytes}, cfg.BaseURL+"/cxml", log, now)
 	a.Endpoint.Setup = &punchout.Setup{Sessions: a.Sessions, Catalog: a.Catalog, Keys: keys, BaseURL: cfg.BaseURL}
-	a.Endpoint.Orders = &punchout.Orders{DB: d, Sessions: a.Sessions, Catalog: a.Catalog, Agreements: a.Agreements, Mail: a.Mail, Keys: keys}
+	a.Endpoint.Orders = &punchout.Orders{DB: d, Sessions: a.Sessions, Catalog: a.Catalog, Agreements: a.Agreements, Mail: a.Mail, Keys: keys,
+		Jobs: a.Jobs, IDs: a.IDs}
 	if cfg.Demo {
 		if a.Config.AdminToken == "" {
 			a.Config.AdminToken = DemoAdminToken
@@ -289,6 +290,7 @@ func (a *App) newJobs() error {
 	a.Deliverer = &invoicing.Deliverer{DB: a.DB, Parties: a.Connections, Log: a.Log, Now: cfg.Now,
 		Stale: cmp.Or(cfg.JobRescueAfter, jobs.DefaultRescueAfter)}
 	jobs.Register(w, a.Deliverer)
+	jobs.Register(w, &invoicing.ConfirmationDeliverer{Deliverer: a.Deliverer})
 	jobs.Register(w, &mail.Sender{DB: a.DB, Addr: cfg.SMTPAddr, From: cfg.MailFrom, TLS: cfg.SMTPTLS,
 		Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, Log: a.Log, Now: cfg.Now})
 	jobs.Register(w, &exchange.Purger{DB: a.DB, Retention: cfg.Retention, Now: cfg.Now, Log: a.Log})
