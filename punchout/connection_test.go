@@ -2,6 +2,7 @@ package punchout_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/apptest"
 	"github.com/cxmlgate/punchout/internal/errs"
+	"github.com/cxmlgate/punchout/punchout"
 )
 
 func validConnection(orgID string) map[string]any {
@@ -241,4 +243,48 @@ func TestUpdateConnection(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, s.API(t, "PATCH", "/api/v1/connections/conn_demo_coupa", map[string]any{"buyer_credential": map[string]string{"domain": "x", "identity": "y"}}, &e),
 		"credentials never change")
 	assert.Equal(t, http.StatusNotFound, s.API(t, "PATCH", "/api/v1/connections/conn_nope", map[string]any{"payg_blanket_amount": "1"}, &e))
+}
+
+func TestPersonName(t *testing.T) {
+	for _, tc := range []struct{ unique, want string }{
+		{"HALVORSEN,INGRID", "Ingrid Halvorsen"},
+		{"O'BRIEN,MARY-ANNE", "Mary-Anne O'Brien"},
+		{"Müller,Jürgen", "Jürgen Müller"},
+		{"ØSTERGÅRD, SØREN", "Søren Østergård"},
+		{"jdoe", "jdoe"},
+		{"doe@example.com", "doe@example.com"},
+		{"A,B,C", "A,B,C"},
+		{",X", ",X"},
+	} {
+		assert.Equal(t, tc.want, punchout.User{UniqueName: tc.unique}.DisplayName(), tc.unique)
+	}
+}
+
+// A form posted to /cxml is told that the URL takes a cXML document; a
+// cXML document sent with a form's content type is read as the document
+// it is.
+func TestFormBodyIsToldTheURLTakesCXML(t *testing.T) {
+	s := apptest.Start(t, dbtestSQLite(t))
+	profile := coupaDoc("form-1@coupa", "coupa-demo-secret", "<ProfileRequest/>")
+	for _, tc := range []struct {
+		name, contentType, body string
+		code                    int
+		text                    string
+	}{
+		{"a form", "application/x-www-form-urlencoded", "cxml-urlencoded=%3C%3Fxml+version%3D%221.0%22%3F%3E", 400, "takes a cXML document sent as text/xml, and a form-encoded body was sent"},
+		{"multipart", "multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"cxml\"\r\n\r\n<cXML/>\r\n--x--", 400, "form-encoded body"},
+		{"cXML with a form's content type", "application/x-www-form-urlencoded", string(profile), 200, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := http.Post(s.URL+"/cxml", tc.contentType, strings.NewReader(tc.body))
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			out, _ := io.ReadAll(resp.Body)
+			require.Equal(t, 200, resp.StatusCode)
+			doc, err := cxml.Parse(out, cxml.Limits{})
+			require.NoError(t, err)
+			assert.Equal(t, tc.code, doc.Response.Status.Code, string(out))
+			assert.Contains(t, doc.Response.Status.Detail, tc.text)
+		})
+	}
 }

@@ -1,8 +1,10 @@
 package punchout
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 
@@ -103,7 +105,23 @@ func (h *HTTP) read(c echo.Context) ([]byte, error) {
 		_, _ = io.CopyN(io.Discard, r.Body, drainLimit)
 		c.Response().Header().Set(echo.HeaderConnection, "close")
 	}
+	if err == nil && formBody(r.Header.Get(echo.HeaderContentType), body) {
+		return nil, &cxml.Error{Code: cxml.StatusBadRequest, Detail: "this URL takes a cXML document sent as text/xml, and a form-encoded body was sent; " +
+			"post the cXML document itself (a cart goes back to the procurement system's BrowserFormPost URL, not here)"}
+	}
 	return body, err
+}
+
+// formBody reports whether a body is an HTML form's (a field=value
+// encoding, or multipart) rather than an XML document sent with a form's
+// content type, which is read as the document it is.
+func formBody(contentType string, body []byte) bool {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt != "application/x-www-form-urlencoded" && mt != "multipart/form-data" {
+		return false
+	}
+	trimmed := bytes.TrimLeft(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")), " \t\r\n")
+	return !bytes.HasPrefix(trimmed, []byte("<"))
 }
 
 // acquire takes a parsing slot if one is free; it never waits, so that a

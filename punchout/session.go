@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
@@ -54,9 +55,37 @@ func (u User) DisplayName() string {
 	case u.ContactName != "":
 		return u.ContactName
 	case u.UniqueName != "":
-		return u.UniqueName
+		return personName(u.UniqueName)
 	}
 	return u.Email
+}
+
+// personName reads a user name the way SAP Ariba writes it,
+// "LAST,FIRST" ("HALVORSEN,INGRID"), as a person's name ("Ingrid
+// Halvorsen"), capitalized when it came in capitals only. Any other
+// name (an id, an email, one with more commas) stays as it is.
+func personName(unique string) string {
+	last, first, ok := strings.Cut(unique, ",")
+	last, first = strings.TrimSpace(last), strings.TrimSpace(first)
+	if !ok || last == "" || first == "" || strings.ContainsAny(unique, "@;") || strings.Contains(first, ",") {
+		return unique
+	}
+	name := first + " " + last
+	if strings.ToUpper(name) == name {
+		words := strings.Fields(strings.ToLower(name))
+		for i, w := range words {
+			r := []rune(w)
+			r[0] = unicode.ToUpper(r[0])
+			for j := 1; j < len(r); j++ {
+				if r[j-1] == '-' || r[j-1] == '\'' {
+					r[j] = unicode.ToUpper(r[j])
+				}
+			}
+			words[i] = string(r)
+		}
+		name = strings.Join(words, " ")
+	}
+	return name
 }
 
 func joinNonEmpty(sep string, parts ...string) string {
