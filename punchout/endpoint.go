@@ -26,7 +26,8 @@ type Request struct {
 	Now       time.Time
 	RequestID string
 
-	// What Commit needs to answer and log the request.
+	// What Commit needs to answer and log the request: in is the
+	// document as received.
 	e   *Endpoint
 	res *Result
 	in  []byte
@@ -52,7 +53,7 @@ func (r *Request) Commit(ctx context.Context, write func(tx *sqlx.Tx) (Answer, e
 		if err != nil {
 			return err
 		}
-		return exchange.Insert(ctx, tx, r.e.answer(r.res, r.in, a.Status, a.Body, r.Now, r.RequestID, r.Conn))
+		return exchange.Insert(ctx, tx, r.e.answer(r.res, r.in, a.Status, a.Body, r.Now, r.RequestID, r.Conn, ""))
 	})
 }
 
@@ -144,6 +145,10 @@ func (r *Result) Refused() bool {
 // Serve answers one inbound document. It never fails: every outcome,
 // including internal errors, is a cXML document with a Status.
 //
+// A payloadID names one document: a repeat of a request already answered
+// for the connection gets the stored answer, and another document with
+// that payloadID is refused (see repeat); neither changes anything.
+//
 // Until the sender has authenticated, the document costs a small multiple
 // of its size: cxml.ReadEnvelope reads the envelope and Header with a
 // streaming tokenizer, and the credentials are checked before the whole
@@ -169,39 +174,42 @@ func (e *Endpoint) Serve(ctx context.Context, body []byte, readErr error, reques
 				res.DocType = "Message"
 			}
 		}
-		e.finish(ctx, res, env.Text, cxml.NewStatus(cxml.StatusBadRequest, fmt.Sprintf(
+		e.finish(ctx, res, body, cxml.NewStatus(cxml.StatusBadRequest, fmt.Sprintf(
 			"this endpoint takes cXML requests (%s); a %s is not a request", strings.Join(e.Supported(), ", "), kindText(res.DocType))), start, requestID, nil)
 		return res
 	}
 	conn, err := e.conns.Authenticate(ctx, env.Header)
 	if err != nil {
-		e.finish(ctx, res, env.Text, e.statusFor(err, env.PayloadID, requestID, res), start, requestID, nil)
+		e.finish(ctx, res, body, e.statusFor(err, env.PayloadID, requestID, res), start, requestID, nil)
 		return res
 	}
 	res.ConnectionID = conn.ID
+	// The log keeps the size and SHA-256 of body as received; its copy
+	// is decoded from body again.
+	in := inbound{body: body, text: env.Text}
 	if stored, ok, err := exchange.Lookup(ctx, e.db.R, conn.ID, env.PayloadID); err != nil {
 		res.Err = err
-		e.finish(ctx, res, env.Text, e.statusFor(err, env.PayloadID, requestID, res), start, requestID, conn)
+		e.finish(ctx, res, body, e.statusFor(err, env.PayloadID, requestID, res), start, requestID, conn)
 		return res
 	} else if ok {
-		e.replay(ctx, res, env.Text, stored, start, requestID, conn)
+		e.repeat(ctx, res, in, stored, start, requestID, conn)
 		return res
 	}
 	doc, err := env.Parse(e.limits)
 	if err != nil {
-		e.finish(ctx, res, env.Text, statusOf(err), start, requestID, conn)
+		e.finishConn(ctx, res, in, statusOf(err), start, requestID, conn)
 		return res
 	}
 	res.DocType = doc.Kind()
 
 	name := doc.Request.Body.ElementName()
 	if !slices.Contains(e.Supported(), name) {
-		e.finish(ctx, res, env.Text, cxml.NewStatus(cxml.StatusNotImplemented, fmt.Sprintf(
+		e.finishConn(ctx, res, in, cxml.NewStatus(cxml.StatusNotImplemented, fmt.Sprintf(
 			"%s is not implemented by this gateway; it accepts %s", name, strings.Join(e.Supported(), ", "))), start, requestID, conn)
 		return res
 	}
 
-	req := &Request{Doc: doc, Conn: conn, Now: start, RequestID: requestID, e: e, res: res, in: env.Text}
+	req := &Request{Doc: doc, Conn: conn, Now: start, RequestID: requestID, e: e, res: res, in: body}
 	err = e.handle(ctx, req)
 	switch {
 	case err == nil && res.Body != nil:
@@ -210,12 +218,18 @@ func (e *Endpoint) Serve(ctx context.Context, body []byte, readErr error, reques
 		err = errs.E(errs.Internal, "%s was answered without Commit", name)
 	case db.IsUniqueViolation(err):
 		if stored, ok, lerr := exchange.Lookup(ctx, e.db.R, conn.ID, doc.PayloadID); lerr == nil && ok {
-			e.replay(ctx, res, env.Text, stored, start, requestID, conn)
+			e.repeat(ctx, res, in, stored, start, requestID, conn)
 			return res
 		}
 	}
-	e.finish(ctx, res, env.Text, e.statusFor(err, doc.PayloadID, requestID, res), start, requestID, conn)
+	e.finishConn(ctx, res, in, e.statusFor(err, doc.PayloadID, requestID, res), start, requestID, conn)
 	return res
+}
+
+// inbound is an authenticated request's document: as received, and
+// decoded to UTF-8.
+type inbound struct {
+	body, text []byte
 }
 
 // kindText names a document type in an answer: one the gateway knows by
@@ -268,8 +282,10 @@ func (e *Endpoint) statusFor(err error, payloadID, requestID string, res *Result
 	return cxml.NewStatus(code, errs.MessageOf(err))
 }
 
-// answer builds the response document and its log records.
-func (e *Endpoint) answer(res *Result, in []byte, status cxml.Status, body cxml.ResponseBody, start time.Time, requestID string, conn *Connection) *exchange.Pair {
+// answer builds the response document and its log records. in is the
+// request as received; repeatOf, when not empty, is the logged request
+// whose payloadID it repeats.
+func (e *Endpoint) answer(res *Result, in []byte, status cxml.Status, body cxml.ResponseBody, start time.Time, requestID string, conn *Connection, repeatOf string) *exchange.Pair {
 	out := cxml.NewResponse(e.ids.New(), start, status, body)
 	b, err := cxml.Marshal(out)
 	if err != nil { // Only a bug gets here; answer without the body.
@@ -282,6 +298,7 @@ func (e *Endpoint) answer(res *Result, in []byte, status cxml.Status, body cxml.
 	x := exchange.Exchange{
 		Now: start, RequestID: requestID, In: in, InType: res.DocType, InPayloadID: res.PayloadID,
 		Out: b, OutType: out.Kind(), OutPayload: out.PayloadID, Status: status.Code, Took: time.Since(res.began),
+		ReplayOf: repeatOf,
 	}
 	if conn != nil {
 		x.ConnectionID, x.OrganizationID = conn.ID, conn.OrganizationID
@@ -290,22 +307,73 @@ func (e *Endpoint) answer(res *Result, in []byte, status cxml.Status, body cxml.
 }
 
 // finish answers with a status and no body, logging the exchange in a
-// transaction of its own (the request's, if any, has been rolled back).
-// conn is nil for a refusal before authentication.
+// transaction of its own: the answer to a document refused before its
+// payloadID was found in the log (conn is nil before authentication). in is the
+// document as received.
 func (e *Endpoint) finish(ctx context.Context, res *Result, in []byte, status cxml.Status, start time.Time, requestID string, conn *Connection) {
-	p := e.answer(res, in, status, nil, start, requestID, conn)
-	// Logged even when the request was cancelled: every answer is.
-	wctx := context.WithoutCancel(ctx)
-	err := e.db.Transact(wctx, func(tx *sqlx.Tx) error { return exchange.Insert(wctx, tx, p) })
-	if err != nil && db.IsUniqueViolation(err) && conn != nil {
+	if err := e.insert(ctx, e.answer(res, in, status, nil, start, requestID, conn, "")); err != nil {
+		e.log.ErrorContext(ctx, "exchange log write failed", "request_id", requestID, "payload_id", web.Cut(res.PayloadID, 128), "err", err)
+	}
+}
+
+// finishConn is finish for an authenticated request refused after its
+// payloadID was looked up (the request's transaction, if any, has been
+// rolled back). When a concurrent request with the same payloadID was
+// answered first, the log's unique index refuses this answer, and the
+// request is answered as a repeat of that one.
+func (e *Endpoint) finishConn(ctx context.Context, res *Result, in inbound, status cxml.Status, start time.Time, requestID string, conn *Connection) {
+	err := e.insert(ctx, e.answer(res, in.body, status, nil, start, requestID, conn, ""))
+	if err != nil && db.IsUniqueViolation(err) {
 		if stored, ok, lerr := exchange.Lookup(ctx, e.db.R, conn.ID, res.PayloadID); lerr == nil && ok {
-			e.replay(ctx, res, in, stored, start, requestID, conn)
+			e.repeat(ctx, res, in, stored, start, requestID, conn)
 			return
 		}
 	}
 	if err != nil {
 		e.log.ErrorContext(ctx, "exchange log write failed", "request_id", requestID, "payload_id", web.Cut(res.PayloadID, 128), "err", err)
 	}
+}
+
+// insert logs an answered exchange in a transaction of its own, even when
+// the request was cancelled: every answer is logged.
+func (e *Endpoint) insert(ctx context.Context, p *exchange.Pair) error {
+	wctx := context.WithoutCancel(ctx)
+	return e.db.Transact(wctx, func(tx *sqlx.Tx) error { return exchange.Insert(wctx, tx, p) })
+}
+
+// repeat answers a request whose payloadID the connection already got a
+// final answer for. The same document again (a retry after a lost answer)
+// gets that answer (replay). Another document with that payloadID (most
+// often a corrected document sent again by mistake with the old
+// payloadID) is refused with 409, and nothing of it is processed:
+// answering it with the old answer would silently drop the correction.
+// 409 because the document conflicts with what the gateway holds, the
+// payloadID's earlier document; a 4xx, because the same document will not
+// fare better later (Coupa and Ariba do not retry a 4xx); and not 400,
+// because the document itself may be fine with a new payloadID. The
+// refusal is logged as a repeat of the original (replay_of), so that
+// retention forgets both together.
+func (e *Endpoint) repeat(ctx context.Context, res *Result, in inbound, stored *exchange.Stored, start time.Time, requestID string, conn *Connection) {
+	if stored.SameDocument(in.body, in.text) {
+		e.replay(ctx, res, in.body, stored, start, requestID, conn)
+		return
+	}
+	status := cxml.NewStatus(cxml.StatusConflict, fmt.Sprintf(
+		"payloadID %q was already used on %s for a different document (%s, answered %d %s); this document was not processed and nothing was changed: send it with a new payloadID",
+		res.PayloadID, stored.InAt.UTC().Format("2006-01-02 15:04:05 MST"), kindArticle(stored.InType), stored.StatusCode, cxml.StatusText(stored.StatusCode)))
+	if err := e.insert(ctx, e.answer(res, in.body, status, nil, start, requestID, conn, stored.InID)); err != nil {
+		e.log.ErrorContext(ctx, "exchange log write failed", "request_id", requestID, "payload_id", web.Cut(res.PayloadID, 128), "err", err)
+	}
+}
+
+// kindArticle names a logged document type with its article: "an
+// OrderRequest", "a ProfileRequest".
+func kindArticle(kind string) string {
+	kind = kindText(kind)
+	if kind != "" && strings.ContainsRune("AEIOU", rune(kind[0])) {
+		return "an " + kind
+	}
+	return "a " + kind
 }
 
 // replay answers with the stored answer, byte for byte, and logs the
@@ -319,8 +387,7 @@ func (e *Endpoint) replay(ctx context.Context, res *Result, in []byte, stored *e
 		Out: res.Body, OutType: stored.DocType, OutPayload: stored.PayloadID, Status: stored.StatusCode,
 		Took: time.Since(res.began), ConnectionID: conn.ID, OrganizationID: conn.OrganizationID, ReplayOf: stored.InID,
 	})
-	wctx := context.WithoutCancel(ctx)
-	if err := e.db.Transact(wctx, func(tx *sqlx.Tx) error { return exchange.Insert(wctx, tx, p) }); err != nil {
+	if err := e.insert(ctx, p); err != nil {
 		e.log.ErrorContext(ctx, "exchange log write failed", "request_id", requestID, "payload_id", web.Cut(res.PayloadID, 128), "err", err)
 	}
 }

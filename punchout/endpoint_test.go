@@ -2,6 +2,8 @@ package punchout_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -197,4 +200,105 @@ func TestExchangeLogKeepsNoSecret(t *testing.T) {
 		assert.Equal(t, 401, docs[2].Status)
 		assert.Nil(t, docs[2].Conn, "an unauthenticated request belongs to no connection")
 	})
+}
+
+// utf16LE is doc in UTF-16LE with a byte order mark, its declaration
+// naming UTF-16.
+func utf16LE(doc []byte) []byte {
+	text := strings.Replace(string(doc), `encoding="UTF-8"`, `encoding="UTF-16"`, 1)
+	out := []byte{0xff, 0xfe}
+	for _, u := range utf16.Encode([]rune(text)) {
+		out = append(out, byte(u), byte(u>>8))
+	}
+	return out
+}
+
+func TestPayloadIDNamesOneDocument(t *testing.T) {
+	clock := apptest.NewClock(time.Date(2026, 11, 30, 9, 15, 0, 0, time.UTC))
+	apptest.Engines(t, func(t *testing.T, s *apptest.Server) {
+		// original is the logged request that first used payloadID.
+		original := func(t *testing.T, payloadID string) (id, sum string) {
+			t.Helper()
+			var r struct {
+				ID  string `db:"id"`
+				SHA string `db:"document_sha256"`
+			}
+			require.NoError(t, s.App.DB.R.Get(&r, s.App.DB.Rebind(`SELECT id, document_sha256 FROM exchanges
+				WHERE payload_id = ? AND direction = 'in' AND replay_of IS NULL`), payloadID))
+			return r.ID, r.SHA
+		}
+
+		t.Run("another document with a used payloadID is refused 409, the same one replayed", func(t *testing.T) {
+			doc1 := coupaDoc("once-1@coupa", "coupa-demo-secret", "<ProfileRequest/>")
+			received := clock.Now()
+			first, _ := s.PostCXML(t, doc1)
+			clock.Advance(time.Minute)
+			other := coupaDoc("once-1@coupa", "coupa-demo-secret", `<GetPendingRequest maxMessages="1"/>`)
+			_, doc := s.PostCXML(t, other)
+			st := doc.Response.Status
+			assert.Equal(t, 409, st.Code)
+			assert.Equal(t, "Conflict", st.Text)
+			assert.Equal(t, `payloadID "once-1@coupa" was already used on `+received.Format("2006-01-02 15:04:05")+
+				` UTC for a different document (a ProfileRequest, answered 200 OK); this document was not processed and nothing was changed: send it with a new payloadID`, st.Detail)
+			var refusal struct {
+				ReplayOf *string `db:"replay_of"`
+				Status   int     `db:"status_code"`
+			}
+			require.NoError(t, s.App.DB.R.Get(&refusal, s.App.DB.Rebind(`SELECT replay_of, status_code FROM exchanges
+				WHERE payload_id = ? AND direction = 'in' AND doc_type = 'GetPendingRequest'`), "once-1@coupa"))
+			origID, _ := original(t, "once-1@coupa")
+			require.NotNil(t, refusal.ReplayOf, "the refusal is logged as a repeat of the original")
+			assert.Equal(t, origID, *refusal.ReplayOf)
+			assert.Equal(t, 409, refusal.Status)
+
+			// The original document still gets its answer, byte for byte.
+			again, _ := s.PostCXML(t, doc1)
+			assert.Equal(t, string(first), string(again))
+		})
+
+		t.Run("a corrected order sent with the old payloadID creates nothing", func(t *testing.T) {
+			items := cart(t, s, "coupa", "ck-once", "offer-cloudsight-annual-contract")
+			_, doc := s.PostCXML(t, orderFromCart("coupa", "once-order@coupa", "PO-ONCE-1", "new", "", items))
+			require.Equal(t, 200, doc.Response.Status.Code, doc.Response.Status.Detail)
+			agreements, lines := count(t, s, "agreements"), count(t, s, "po_line_items")
+			_, doc = s.PostCXML(t, orderFromCart("coupa", "once-order@coupa", "PO-ONCE-2", "new", "", items))
+			assert.Equal(t, 409, doc.Response.Status.Code)
+			assert.Contains(t, doc.Response.Status.Detail, "for a different document (an OrderRequest, answered 200 OK)")
+			assert.Equal(t, agreements, count(t, s, "agreements"))
+			assert.Equal(t, lines, count(t, s, "po_line_items"))
+			var n int
+			require.NoError(t, s.App.DB.R.Get(&n, s.App.DB.Rebind(`SELECT COUNT(*) FROM purchase_orders WHERE po_number = ?`), "PO-ONCE-2"))
+			assert.Zero(t, n, "no PO for the refused document")
+		})
+
+		t.Run("a refused original is final too", func(t *testing.T) {
+			_, doc := s.PostCXML(t, coupaDoc("once-2@coupa", "coupa-demo-secret", `<GetPendingRequest maxMessages="1"/>`))
+			require.Equal(t, 450, doc.Response.Status.Code)
+			_, doc = s.PostCXML(t, coupaDoc("once-2@coupa", "coupa-demo-secret", "<ProfileRequest/>"))
+			assert.Equal(t, 409, doc.Response.Status.Code)
+			assert.Contains(t, doc.Response.Status.Detail, "(a GetPendingRequest, answered 450 Not Implemented)")
+		})
+
+		// Identity is decided on the bytes as received, whose SHA-256 the
+		// log keeps (its copy is decoded and redacted).
+		for _, tc := range []struct {
+			name, payloadID string
+			encode          func([]byte) []byte
+		}{
+			{"UTF-8 with a byte order mark", "once-bom@coupa", func(b []byte) []byte { return append([]byte("\xef\xbb\xbf"), b...) }},
+			{"UTF-16", "once-utf16@coupa", utf16LE},
+		} {
+			t.Run(tc.name+": the same bytes are replayed", func(t *testing.T) {
+				body := tc.encode(coupaDoc(tc.payloadID, "coupa-demo-secret", "<ProfileRequest/>"))
+				first, doc := s.PostCXML(t, body)
+				require.Equal(t, 200, doc.Response.Status.Code, doc.Response.Status.Detail)
+				_, got := original(t, tc.payloadID)
+				sum := sha256.Sum256(body)
+				assert.Equal(t, hex.EncodeToString(sum[:]), got, "the log keeps the hash of the bytes as received")
+				clock.Advance(time.Second)
+				again, _ := s.PostCXML(t, body)
+				assert.Equal(t, string(first), string(again))
+			})
+		}
+	}, apptest.WithClock(clock))
 }

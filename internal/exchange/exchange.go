@@ -6,7 +6,10 @@
 // the answers that make inbound requests idempotent: a request that
 // repeats a payloadID from the same connection gets the stored answer,
 // byte for byte, and changes nothing (the repeat itself is logged, as a
-// replay of the original).
+// replay of the original). A payloadID names one document: the caller
+// tells a repeat from another document by Stored.SameDocument, and logs
+// its refusal of the other document as a repeat too (ReplayOf), so that
+// retention forgets it with the original.
 package exchange
 
 import (
@@ -72,8 +75,10 @@ type Record struct {
 // Exchange is one inbound document and the answer the gateway gave it,
 // as NewPair logs them.
 type Exchange struct {
-	Now         time.Time
-	RequestID   string
+	Now       time.Time
+	RequestID string
+	// In is the request as received: its size and SHA-256 are logged as
+	// they are, its copy decoded and redacted (see NewPair).
 	In          []byte
 	InType      string
 	InPayloadID string
@@ -86,8 +91,8 @@ type Exchange struct {
 	// empty ConnectionID marks a refusal before authentication.
 	ConnectionID   string
 	OrganizationID string
-	// ReplayOf is the original request's record, for a repeat answered
-	// from the log.
+	// ReplayOf is the original request's record, for a repeat of its
+	// payloadID: answered from the log, or refused as another document.
 	ReplayOf string
 }
 
@@ -251,13 +256,41 @@ func InsertRecord(ctx context.Context, tx sqlx.ExtContext, r *Record) error {
 	return insert(ctx, tx, r)
 }
 
-// Stored is a final answer kept for a payloadID.
+// Stored is a final answer kept for a payloadID, with what names the
+// request it answered.
 type Stored struct {
-	InID       string `db:"in_id"`
-	Document   []byte `db:"document"`
-	StatusCode int    `db:"status_code"`
-	DocType    string `db:"doc_type"`
-	PayloadID  string `db:"payload_id"`
+	InID string `db:"in_id"`
+	// InSHA256 is the SHA-256 of the request as received; InType and InAt
+	// are its type and when it was received.
+	InSHA256   string    `db:"in_sha256"`
+	InType     string    `db:"in_type"`
+	InAt       time.Time `db:"in_at"`
+	Document   []byte    `db:"document"`
+	StatusCode int       `db:"status_code"`
+	DocType    string    `db:"doc_type"`
+	PayloadID  string    `db:"payload_id"`
+}
+
+// SameDocument reports whether doc, received with the stored request's
+// payloadID, is the document that request was: a payloadID names one
+// document, and only a repeat of that document gets the stored answer.
+// Documents are the same when their bytes as received are, by SHA-256:
+// the stored copy is decoded and redacted, so it cannot be compared.
+// text is doc decoded to UTF-8 (cxml.Decode): before the log hashed the
+// bytes as received, it hashed that text, which differs from the bytes
+// only for a document with a byte order mark or not in UTF-8. A record
+// without a hash (logged before migration 00008) cannot tell, and counts
+// as the same document, as every repeat did then.
+func (s *Stored) SameDocument(doc, text []byte) bool {
+	if s.InSHA256 == "" {
+		return true
+	}
+	sum := sha256.Sum256(doc)
+	if hex.EncodeToString(sum[:]) == s.InSHA256 {
+		return true
+	}
+	sum = sha256.Sum256(text)
+	return hex.EncodeToString(sum[:]) == s.InSHA256
 }
 
 // Lookup returns the final answer given to payloadID from connectionID,
@@ -269,7 +302,7 @@ func Lookup(ctx context.Context, q sqlx.ExtContext, connectionID, payloadID stri
 	// its parameters were bound (seen with a probe on sqlite3Reprepare),
 	// and this runs for every request.
 	err := sqlx.GetContext(ctx, q, &s, q.Rebind(`
-		SELECT i.id AS in_id,
+		SELECT i.id AS in_id, i.document_sha256 AS in_sha256, i.doc_type AS in_type, i.created_at AS in_at,
 			(SELECT o.document FROM exchanges o WHERE o.id = i.answer_id) AS document,
 			(SELECT o.status_code FROM exchanges o WHERE o.id = i.answer_id) AS status_code,
 			(SELECT o.doc_type FROM exchanges o WHERE o.id = i.answer_id) AS doc_type,

@@ -2,6 +2,8 @@ package exchange_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
@@ -151,6 +153,30 @@ func TestRefusalsKeepAPrefix(t *testing.T) {
 				assert.Len(t, p.In.PayloadID, exchange.MaxRefusalField)
 				assert.Len(t, p.In.DocType, exchange.MaxRefusalField)
 			}
+		})
+	}
+}
+
+func TestSameDocument(t *testing.T) {
+	hash := func(b string) string {
+		sum := sha256.Sum256([]byte(b))
+		return hex.EncodeToString(sum[:])
+	}
+	const body, text = "\xef\xbb\xbf<cXML/>", "<cXML/>"
+	tests := []struct {
+		name   string
+		stored string
+		same   bool
+	}{
+		{"the bytes as received", hash(body), true},
+		{"the decoded text, as logged before the bytes were hashed", hash(text), true},
+		{"another document", hash("<cXML payloadID=\"x\"/>"), false},
+		{"no hash, logged before 00008", "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &exchange.Stored{InSHA256: tc.stored}
+			assert.Equal(t, tc.same, s.SameDocument([]byte(body), []byte(text)))
 		})
 	}
 }
