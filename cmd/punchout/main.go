@@ -24,6 +24,7 @@ import (
 	"github.com/cxmlgate/punchout/internal/app"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/exchange"
+	"github.com/cxmlgate/punchout/internal/jobs"
 	"github.com/cxmlgate/punchout/internal/mail"
 )
 
@@ -39,6 +40,13 @@ func main() {
 // DBFlag is the --db flag every subcommand that touches the database takes.
 type DBFlag struct {
 	DB string `name:"db" env:"PUNCHOUT_DB" default:"sqlite:punchout.db" help:"Database: sqlite:PATH (default) or a postgres:// URL."`
+}
+
+// open opens the database of a subcommand that uses one set up before
+// (every one but serve and migrate): one that does not exist or has no
+// gateway tables is refused, and nothing is created (db.OpenExisting).
+func (f DBFlag) open(ctx context.Context) (*db.DB, error) {
+	return db.OpenExisting(ctx, f.DB)
 }
 
 // KeyFlags locate the server key that protects stored secrets.
@@ -68,9 +76,9 @@ type cli struct {
 	globals
 
 	Serve   serveCmd   `cmd:"" help:"Run the HTTP server (migrates the database first)."`
-	Migrate migrateCmd `cmd:"" help:"Apply pending database migrations and exit."`
-	Catalog catalogCmd `cmd:"" help:"Manage the catalog."`
-	Bill    billCmd    `cmd:"" help:"Run billing up to and including a day (idempotent)."`
+	Migrate migrateCmd `cmd:"" help:"Create the database if needed, apply pending migrations and exit."`
+	Catalog catalogCmd `cmd:"" help:"Manage the catalog of a database set up by serve or migrate."`
+	Bill    billCmd    `cmd:"" help:"Run billing up to and including a day (idempotent), on a database set up by serve or migrate."`
 }
 
 type billCmd struct {
@@ -87,7 +95,7 @@ func (b *billCmd) Run(ctx context.Context, g *globals) error {
 	}
 	// The composition root, without the HTTP server: billing needs the
 	// connections (and the server key) to write cXML invoices.
-	a, err := app.New(ctx, app.Config{DB: b.DB, BaseURL: b.BaseURL, SecretKey: b.SecretKey, KeyFile: b.KeyFile, NoWorkers: true}, g.logger())
+	a, err := app.New(ctx, app.Config{DB: b.DB, ExistingDB: true, BaseURL: b.BaseURL, SecretKey: b.SecretKey, KeyFile: b.KeyFile, NoWorkers: true}, g.logger())
 	if err != nil {
 		return err
 	}
@@ -138,7 +146,7 @@ func (c *catalogImportCmd) Run(ctx context.Context, g *globals) error {
 	if err := dec.Decode(&f); err != nil {
 		return fmt.Errorf("%s: %w", c.File, err)
 	}
-	d, err := db.Open(ctx, c.DB)
+	d, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -198,9 +206,15 @@ type migrateCmd struct {
 	DBFlag
 }
 
+// Run creates the database when it does not exist, and applies what
+// serve would: the gateway's migrations and the job queue's.
 func (m *migrateCmd) Run(ctx context.Context, g *globals) error {
 	d, err := db.Open(ctx, m.DB)
 	if err != nil {
+		return err
+	}
+	if err := jobs.Migrate(ctx, d, g.logger()); err != nil {
+		d.Close()
 		return err
 	}
 	fmt.Fprintln(g.stdout, "database is up to date")

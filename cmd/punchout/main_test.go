@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -129,12 +130,61 @@ func TestCatalogImportAndMigrate(t *testing.T) {
 
 func TestBillCommand(t *testing.T) {
 	ctx := context.Background()
-	dsn := dbtest.SQLiteDSN(t)
-	var out bytes.Buffer
-	key := filepath.Join(t.TempDir(), "k")
-	require.NoError(t, run(ctx, []string{"bill", "--db", dsn, "--key-file", key, "--through", "2026-11-30"}, &out, &out))
-	assert.Contains(t, out.String(), "billed through 2026-11-30: 0 out-of-cycle invoices, 0 monthly invoices")
-	err := run(ctx, []string{"bill", "--db", dsn, "--key-file", key, "--through", "30/11/2026"}, &out, &out)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "YYYY-MM-DD")
+	for name, dsn := range dbtest.DSNs(t) {
+		t.Run(name, func(t *testing.T) {
+			dsn := dsn(t)
+			var out bytes.Buffer
+			key := filepath.Join(t.TempDir(), "k")
+			require.NoError(t, run(ctx, []string{"migrate", "--db", dsn}, &out, &out))
+			require.NoError(t, run(ctx, []string{"bill", "--db", dsn, "--key-file", key, "--through", "2026-11-30"}, &out, &out))
+			assert.Contains(t, out.String(), "billed through 2026-11-30: 0 out-of-cycle invoices, 0 monthly invoices")
+			err := run(ctx, []string{"bill", "--db", dsn, "--key-file", key, "--through", "30/11/2026"}, &out, &out)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "YYYY-MM-DD")
+		})
+	}
+}
+
+// Every subcommand but serve and migrate refuses a database that does
+// not exist or has no gateway tables, instead of creating an empty one
+// and doing nothing successfully; it creates nothing, not even the key
+// file.
+func TestSubcommandsRefuseAWrongDatabase(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "catalog.json")
+	require.NoError(t, os.WriteFile(file, []byte(`{"products": [], "offers": []}`), 0o600))
+	wrong := map[string]func(t testing.TB) string{
+		"sqlite: no such file":        func(t testing.TB) string { return "sqlite:" + filepath.Join(t.TempDir(), "typo.db") },
+		"postgres: no gateway tables": dbtest.PostgresDSN,
+	}
+	for name, dsn := range wrong {
+		t.Run(name, func(t *testing.T) {
+			dsn := dsn(t)
+			dir := t.TempDir()
+			key := filepath.Join(dir, "k")
+			for _, args := range [][]string{
+				{"bill", "--db", dsn, "--key-file", key, "--through", "2026-11-30"},
+				{"catalog", "import", "--db", dsn, file},
+			} {
+				var out bytes.Buffer
+				err := run(ctx, args, &out, &out)
+				require.Error(t, err, "%s", args[0])
+				assert.Contains(t, err.Error(), "check --db or PUNCHOUT_DB")
+				assert.Contains(t, err.Error(), "punchout migrate --db")
+				assert.Empty(t, out.String(), "nothing done")
+			}
+			_, err := os.Stat(key)
+			assert.ErrorIs(t, err, os.ErrNotExist, "no key file created")
+			if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+				_, err := os.Stat(path)
+				assert.ErrorIs(t, err, os.ErrNotExist, "no database file created")
+			}
+
+			// migrate sets the database up; then the same commands run.
+			var out bytes.Buffer
+			require.NoError(t, run(ctx, []string{"migrate", "--db", dsn}, &out, &out))
+			require.NoError(t, run(ctx, []string{"bill", "--db", dsn, "--key-file", key, "--through", "2026-11-30"}, &out, &out))
+			require.NoError(t, run(ctx, []string{"catalog", "import", "--db", dsn, file}, &out, &out))
+		})
+	}
 }

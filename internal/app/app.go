@@ -42,8 +42,12 @@ import (
 // Config is everything the gateway is configured with. cmd/punchout fills
 // it from flags and the environment.
 type Config struct {
-	Addr       string
-	DB         string
+	Addr string
+	DB   string
+	// ExistingDB refuses a database that does not exist or lacks the
+	// gateway's tables (db.OpenExisting), before anything else is read
+	// or created: for every subcommand but serve and migrate.
+	ExistingDB bool
 	BaseURL    string
 	AdminToken string
 	Demo       bool
@@ -166,12 +170,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = cxml.DefaultMaxBytes
 	}
-	keys, err := loadKeys(cfg, log)
+	open := db.Open
+	if cfg.ExistingDB {
+		open = db.OpenExisting
+	}
+	// The database first: a refused one leaves no key file behind.
+	d, err := open(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
 	}
-	d, err := db.Open(ctx, cfg.DB)
+	keys, err := loadKeys(cfg, log)
 	if err != nil {
+		d.Close()
 		return nil, err
 	}
 	u, _ := url.Parse(cfg.BaseURL)

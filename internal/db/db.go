@@ -19,6 +19,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -52,18 +53,53 @@ type DB struct {
 }
 
 // Open opens the database named by dsn — "sqlite:PATH" (or a bare path)
-// or a postgres:// URL — and applies pending migrations.
+// or a postgres:// URL — and applies pending migrations. A SQLite file
+// that does not exist is created: Open is for `punchout serve` and
+// `punchout migrate`, which set a database up.
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	return open(ctx, dsn, false)
+}
+
+// ErrNoDatabase is returned by OpenExisting for a database that does not
+// exist or does not hold the gateway's tables.
+var ErrNoDatabase = errors.New("not a gateway database")
+
+// OpenExisting is Open for every other subcommand (`bill`, `catalog
+// import`): it refuses, with an error wrapping ErrNoDatabase that says
+// how to go on, a SQLite file that does not exist, a PostgreSQL database
+// that does not exist, and a database (or, on PostgreSQL, the schemas of
+// its search_path) without the gateway's tables, and creates nothing in
+// it. Billing or importing into a database made empty by a mistyped --db
+// would succeed, do nothing useful and leave a stray database behind.
+// A gateway database that lacks only the latest migrations gets them, as
+// Open does.
+func OpenExisting(ctx context.Context, dsn string) (*DB, error) {
+	return open(ctx, dsn, true)
+}
+
+func open(ctx context.Context, dsn string, existing bool) (*DB, error) {
 	var d *DB
 	var err error
 	switch {
-	case strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://"):
-		d, err = openPostgres(ctx, dsn)
+	case isPostgres(dsn):
+		d, err = openPostgres(ctx, dsn, existing)
 	default:
-		d, err = openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if existing {
+			if err := sqliteHasSchema(ctx, path); err != nil {
+				return nil, err
+			}
+		}
+		d, err = openSQLite(ctx, path)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if existing && d.Engine == Postgres {
+		if err := d.postgresHasSchema(ctx, dsn); err != nil {
+			d.Close()
+			return nil, err
+		}
 	}
 	if err := d.migrate(ctx); err != nil {
 		d.Close()
@@ -72,7 +108,70 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return d, nil
 }
 
-func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// schemaTables are the tables whose presence says a database holds the
+// gateway's schema: goose's record of the migrations, and the first
+// migration's first table.
+var schemaTables = []string{"goose_db_version", "organizations"}
+
+// noDatabase words OpenExisting's refusal of the database dsn names
+// (shown as name); first, when not empty, is what must be done before
+// `punchout migrate` can set the database up.
+func noDatabase(name, dsn, problem, first string) error {
+	if first != "" {
+		first += ", then "
+	}
+	return noDatabaseError(fmt.Sprintf("%s: %s; check --db or PUNCHOUT_DB, or %sset the database up with `punchout migrate --db '%s'` (`punchout serve` does too)",
+		name, problem, first, dsn))
+}
+
+type noDatabaseError string
+
+func (e noDatabaseError) Error() string        { return string(e) }
+func (e noDatabaseError) Is(target error) bool { return target == ErrNoDatabase }
+
+// postgresHasSchema checks that the schemas of the search_path hold the
+// gateway's tables, as unqualified names find them.
+func (d *DB) postgresHasSchema(ctx context.Context, dsn string) error {
+	var found int
+	for _, t := range schemaTables {
+		var ok bool
+		if err := d.R.GetContext(ctx, &ok, `SELECT to_regclass($1) IS NOT NULL`, t); err != nil {
+			return fmt.Errorf("postgres: %w", err)
+		}
+		if ok {
+			found++
+		}
+	}
+	if found < len(schemaTables) {
+		var path string
+		var current sql.NullString
+		_ = d.R.GetContext(ctx, &path, `SHOW search_path`)
+		_ = d.R.GetContext(ctx, &current, `SELECT current_schema()`)
+		first := ""
+		if !current.Valid { // No schema of the search_path exists.
+			first = "create the schema"
+		}
+		return noDatabase(redactURL(dsn), redactURL(dsn), fmt.Sprintf("the database has no gateway tables in the schemas of its search_path (%s)", path), first)
+	}
+	return nil
+}
+
+// redactURL is dsn with its password, if any, replaced, for messages.
+func redactURL(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "the postgres:// URL given"
+	}
+	return u.Redacted()
+}
+
+// openPostgres connects to dsn. When the database must exist (existing),
+// a database that does not is refused with ErrNoDatabase.
+func openPostgres(ctx context.Context, dsn string, existing bool) (*DB, error) {
 	p, err := sqlx.Open("pgx", dsn)
 	if err != nil {
 		return nil, err
@@ -84,6 +183,10 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	defer cancel()
 	if err := p.PingContext(pctx); err != nil {
 		p.Close()
+		var pe *pgconn.PgError
+		if existing && errors.As(err, &pe) && pe.Code == "3D000" { // invalid_catalog_name
+			return nil, noDatabase(redactURL(dsn), redactURL(dsn), "the database does not exist", "create it (CREATE DATABASE)")
+		}
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return &DB{Engine: Postgres, R: p, W: p}, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -212,4 +213,82 @@ func TestSQLiteSettings(t *testing.T) {
 	var n int
 	require.NoError(t, c.Get(&n, `SELECT COUNT(*) FROM organizations`))
 	assert.Equal(t, 50, n)
+}
+
+// OpenExisting, for every subcommand but serve and migrate, refuses a
+// database that is not the gateway's, and creates nothing.
+func TestOpenExistingRefusesWhatIsNotAGatewayDatabase(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.db")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	junk := filepath.Join(dir, "junk.db")
+	require.NoError(t, os.WriteFile(junk, []byte("not a database, but long enough to have a header of sorts....................................................."), 0o600))
+	tests := []struct {
+		name    string
+		dsn     func(t testing.TB) string
+		problem string
+	}{
+		{"sqlite: no such file", func(testing.TB) string { return "sqlite:" + filepath.Join(dir, "typo.db") }, "no such database file"},
+		{"sqlite: an empty file", func(testing.TB) string { return "sqlite:" + empty }, "has no gateway tables"},
+		{"sqlite: not a database", func(testing.TB) string { return "sqlite:" + junk }, "not a SQLite database file"},
+		{"sqlite: a directory", func(testing.TB) string { return "sqlite:" + dir }, "a directory"},
+		{"postgres: no such database", func(t testing.TB) string {
+			u, err := url.Parse(dbtest.PostgresDSN(t))
+			require.NoError(t, err)
+			u.Path = "/punchout_no_such_database"
+			return u.String()
+		}, "the database does not exist; check --db or PUNCHOUT_DB, or create it (CREATE DATABASE), then"},
+		{"postgres: an empty schema", dbtest.PostgresDSN, "no gateway tables in the schemas of its search_path (t_"},
+		{"postgres: no such schema", func(t testing.TB) string {
+			u, err := url.Parse(dbtest.PostgresDSN(t))
+			require.NoError(t, err)
+			q := u.Query()
+			q.Set("search_path", "no_such_schema")
+			u.RawQuery = q.Encode()
+			return u.String()
+		}, "(no_such_schema); check --db or PUNCHOUT_DB, or create the schema, then"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dsn := tc.dsn(t)
+			before := snapshot(t, dir)
+			d, err := db.OpenExisting(ctx, dsn)
+			if d != nil {
+				d.Close()
+			}
+			require.Error(t, err)
+			assert.ErrorIs(t, err, db.ErrNoDatabase)
+			assert.Contains(t, err.Error(), tc.problem)
+			assert.Contains(t, err.Error(), "punchout migrate --db '"+dsn+"'")
+			assert.Equal(t, before, snapshot(t, dir), "nothing was created or changed")
+		})
+	}
+	for name, dsn := range dbtest.DSNs(t) {
+		t.Run(name+": a gateway database", func(t *testing.T) {
+			dsn := dsn(t)
+			d, err := db.Open(ctx, dsn)
+			require.NoError(t, err)
+			require.NoError(t, d.Close())
+			d, err = db.OpenExisting(ctx, dsn)
+			require.NoError(t, err)
+			defer d.Close()
+			var n int
+			require.NoError(t, d.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM organizations`))
+		})
+	}
+}
+
+// snapshot lists the files of dir with their sizes.
+func snapshot(t *testing.T, dir string) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		info, err := e.Info()
+		require.NoError(t, err)
+		out[e.Name()] = info.Size()
+	}
+	return out
 }

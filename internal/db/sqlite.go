@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -11,7 +12,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/mattn/go-sqlite3" // Registers the "sqlite3" driver.
+	"github.com/mattn/go-sqlite3" // Also registers the "sqlite3" driver.
 )
 
 // busyTimeout is how long a SQLite connection waits for a lock another
@@ -87,6 +88,48 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	restart.SetMaxOpenConns(1)
 	return &DB{Engine: SQLite, R: r, W: w, wal: path + "-wal", restart: restart}, nil
+}
+
+// sqliteHasSchema checks, on a read-only connection that creates and
+// changes nothing, that the file at path exists and holds the gateway's
+// tables.
+func sqliteHasSchema(ctx context.Context, path string) error {
+	dsn := "sqlite:" + path
+	name := dsn
+	if abs, err := filepath.Abs(path); err == nil && abs != path {
+		name += " (" + abs + ")"
+	}
+	no := func(problem string) error { return noDatabase(name, dsn, problem, "") }
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return no("no such database file")
+	case err != nil:
+		return fmt.Errorf("sqlite %s: %w", path, err)
+	case st.IsDir():
+		return no("a directory, not a database file")
+	}
+	c, err := sqlx.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+
+		"?mode=ro&_busy_timeout="+strconv.FormatInt(busyTimeout.Milliseconds(), 10))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	q, args, err := sqlx.In(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN (?)`, schemaTables)
+	if err != nil {
+		return err
+	}
+	var n int
+	if err := c.GetContext(ctx, &n, q, args...); err != nil {
+		if se := (sqlite3.Error{}); errors.As(err, &se) && se.Code == sqlite3.ErrNotADB {
+			return no("not a SQLite database file")
+		}
+		return fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	if n < len(schemaTables) {
+		return no("the database file has no gateway tables")
+	}
+	return nil
 }
 
 // restartWAL starts the WAL again from its beginning when it has grown
