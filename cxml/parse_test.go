@@ -512,6 +512,45 @@ func TestParseStatusUpdateRequestSample(t *testing.T) {
 	assert.Equal(t, "0c300508b7863dcclb_14999", s.DocumentReference)
 	assert.Equal(t, Status{Code: 200, Text: "OK", Detail: "Forwarded to supplier", Lang: "en-US"}, s.Status)
 	assert.Equal(t, "Supplier\u2019s Super Order Processor", d.Header.Sender.UserAgent)
+	assert.Nil(t, s.InvoiceStatus)
+}
+
+func TestParseInvoiceStatus(t *testing.T) {
+	doc := []byte(`<cXML payloadID="st-1@AN01000000001-T.ariba.com" timestamp="2026-12-01T10:00:00-08:00">
+  <Header><From><Credential domain="NetworkId"><Identity>AN1</Identity></Credential></From>
+    <To><Credential domain="NetworkId"><Identity>AN2</Identity></Credential></To>
+    <Sender><Credential domain="NetworkId"><Identity>AN1</Identity></Credential><UserAgent>Ariba Network 1.2</UserAgent></Sender></Header>
+  <Request><StatusUpdateRequest>
+    <DocumentReference payloadID="inv-payload@supplier"/>
+    <Status code="200" text="OK" xml:lang="en-US">Invoice paid</Status>
+    <InvoiceStatus type="paid" paymentNetDueDate="2026-12-31T00:00:00-08:00">
+      <InvoiceIDInfo invoiceID=" inv_42 " invoiceDate="2026-11-30"/>
+      <PartialAmount><Money currency="usd">30.00</Money></PartialAmount>
+      <Comments xml:lang="en-US">
+        Paid in part
+      </Comments>
+      <Comments xml:lang="en-US"/>
+      <Comments xml:lang="de">Teilweise bezahlt</Comments>
+    </InvoiceStatus>
+  </StatusUpdateRequest></Request>
+</cXML>`)
+	d, err := Parse(doc, Limits{})
+	require.NoError(t, err)
+	s := requestBody[*StatusUpdateRequest](t, d)
+	assert.Equal(t, "inv-payload@supplier", s.DocumentReference)
+	assert.Equal(t, "Invoice paid", s.Status.Detail)
+	require.NotNil(t, s.InvoiceStatus)
+	is := s.InvoiceStatus
+	assert.Equal(t, InvoicePaid, is.Type)
+	assert.True(t, ValidInvoiceStatusType(is.Type))
+	assert.Equal(t, "inv_42", is.InvoiceID)
+	assert.True(t, is.InvoiceDate.Valid)
+	assert.True(t, is.PaymentNetDueDate.Valid)
+	require.NotNil(t, is.PartialAmount)
+	assert.Equal(t, "USD", is.PartialAmount.Currency)
+	assert.Equal(t, "30.00", is.PartialAmount.String())
+	assert.Equal(t, []string{"Paid in part", "Teilweise bezahlt"}, is.Comments)
+	assert.False(t, ValidInvoiceStatusType("approved"))
 }
 
 func TestParseResponseSamples(t *testing.T) {

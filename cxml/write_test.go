@@ -205,6 +205,15 @@ func writeCases(t testing.TB) []struct {
 		{"status_update_request", request(&StatusUpdateRequest{
 			DocumentReference: "0c300508b7863dcclb_14999", Status: NewStatus(StatusOK, "Forwarded to supplier"),
 		})},
+		{"status_update_request_invoice", request(&StatusUpdateRequest{
+			Status: NewStatus(StatusOK, "Your invoice was paid in part."),
+			InvoiceStatus: &InvoiceStatus{
+				Type: InvoicePaid, PaymentNetDueDate: Timestamp{Time: goldenTime.AddDate(0, 0, 30)},
+				InvoiceID: "inv_0001", InvoiceDate: Timestamp{Time: goldenTime.AddDate(0, 0, -3)},
+				PartialAmount: ptrMoney(NewMoney(dec("1500"), "JPY")),
+				Comments:      []string{"Paid in part: one licence was returned."},
+			},
+		})},
 		{"response_status_only", NewResponse(goldenPayloadID, goldenTime, NewStatus(StatusNotAcceptable, "the document is not well-formed XML: an unescaped '&' (write it as &amp;) (line 3)"), nil)},
 	}
 	return cases
