@@ -41,6 +41,12 @@ type Invoice struct {
 	Purpose          string    `db:"purpose" json:"purpose"`
 	CreditsInvoiceID *string   `db:"credits_invoice_id" json:"credits_invoice_id,omitempty"`
 	CreatedAt        time.Time `db:"created_at" json:"created_at"`
+	// BuyerStatus, BuyerStatusText and BuyerStatusAt are what the buyer's
+	// system last said of the invoice (SetBuyerStatus): "" and nil until
+	// it says anything.
+	BuyerStatus     string     `db:"buyer_status" json:"-"`
+	BuyerStatusText string     `db:"buyer_status_text" json:"-"`
+	BuyerStatusAt   *time.Time `db:"buyer_status_at" json:"-"`
 }
 
 const invoiceColumns = `id, organization_id, connection_id, kind, bill_key, agreement_id, po_number, po_line_item_id,
@@ -728,7 +734,8 @@ func (b *Billing) InvoiceOrganization(ctx context.Context, invoiceID string) (st
 
 // ListInvoices returns invoices of an organization and/or agreement.
 func (b *Billing) ListInvoices(ctx context.Context, orgID, agreementID, deliveryStatus string) ([]Invoice, error) {
-	q := `SELECT ` + invoiceColumns + `, payload_id, last_error, purpose, credits_invoice_id FROM invoices WHERE 1 = 1`
+	q := `SELECT ` + invoiceColumns + `, payload_id, last_error, purpose, credits_invoice_id, buyer_status, buyer_status_text, buyer_status_at
+		FROM invoices WHERE 1 = 1`
 	var args []any
 	switch deliveryStatus {
 	case "":

@@ -167,7 +167,8 @@ func (h *HTTP) PostUsage(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
-// invoiceJSON is an invoice as DESIGN.md's API shows it.
+// invoiceJSON is an invoice as DESIGN.md's API shows it. buyer_status is
+// null until the buyer's system sends a status for the invoice.
 type invoiceJSON struct {
 	Invoice
 	Delivery struct {
@@ -175,6 +176,9 @@ type invoiceJSON struct {
 		Attempts  int    `json:"attempts"`
 		LastError string `json:"last_error,omitempty"`
 	} `json:"delivery"`
+	BuyerStatus     *string    `json:"buyer_status"`
+	BuyerStatusText string     `json:"buyer_status_text,omitempty"`
+	BuyerStatusAt   *time.Time `json:"buyer_status_at,omitempty"`
 }
 
 // ListInvoices answers GET /api/v1/invoices?organization_id=&agreement_id=&delivery_status=.
@@ -191,6 +195,9 @@ func (h *HTTP) ListInvoices(c echo.Context) error {
 	for _, inv := range list {
 		j := invoiceJSON{Invoice: inv}
 		j.Delivery.Status, j.Delivery.Attempts, j.Delivery.LastError = inv.DeliveryStatus, inv.DeliveryAttempts, inv.LastError
+		if inv.BuyerStatus != "" {
+			j.BuyerStatus, j.BuyerStatusText, j.BuyerStatusAt = &inv.BuyerStatus, inv.BuyerStatusText, inv.BuyerStatusAt
+		}
 		out = append(out, j)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"invoices": out})

@@ -68,10 +68,11 @@ type Endpoint struct {
 	log    *slog.Logger
 	now    func() time.Time
 
-	// Setup and Orders answer PunchOutSetupRequest and OrderRequest; a
-	// nil one is not implemented.
-	Setup  *Setup
-	Orders *Orders
+	// Setup, Orders and StatusUpdates answer PunchOutSetupRequest,
+	// OrderRequest and StatusUpdateRequest; a nil one is not implemented.
+	Setup         *Setup
+	Orders        *Orders
+	StatusUpdates *StatusUpdates
 }
 
 // NewEndpoint returns an Endpoint that answers ProfileRequest, and the
@@ -92,6 +93,8 @@ func (e *Endpoint) handle(ctx context.Context, r *Request) error {
 		return e.Setup.Handle(ctx, r, body)
 	case *cxml.OrderRequest:
 		return e.Orders.Handle(ctx, r, body)
+	case *cxml.StatusUpdateRequest:
+		return e.StatusUpdates.Handle(ctx, r, body)
 	}
 	return errs.E(errs.Internal, "no method answers %s", r.Doc.Request.Body.ElementName())
 }
@@ -99,13 +102,16 @@ func (e *Endpoint) handle(ctx context.Context, r *Request) error {
 // Supported lists the request types the endpoint answers, sorted: those
 // handle has a method for.
 func (e *Endpoint) Supported() []string {
-	out := make([]string, 0, 3)
+	out := make([]string, 0, 4)
 	if e.Orders != nil {
 		out = append(out, "OrderRequest")
 	}
 	out = append(out, "ProfileRequest")
 	if e.Setup != nil {
 		out = append(out, "PunchOutSetupRequest")
+	}
+	if e.StatusUpdates != nil {
+		out = append(out, "StatusUpdateRequest")
 	}
 	return out
 }

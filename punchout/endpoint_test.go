@@ -85,7 +85,7 @@ func TestCXMLEndpoint(t *testing.T) {
 			for _, tr := range p.Transactions {
 				names = append(names, tr.RequestName)
 			}
-			assert.ElementsMatch(t, []string{"OrderRequest", "ProfileRequest", "PunchOutSetupRequest"}, names)
+			assert.ElementsMatch(t, []string{"OrderRequest", "ProfileRequest", "PunchOutSetupRequest", "StatusUpdateRequest"}, names)
 		})
 		t.Run("still serving after hostile input", func(t *testing.T) {
 			_, doc := s.PostCXML(t, coupaDoc("p7@coupa", "coupa-demo-secret", "<ProfileRequest/>"))

@@ -231,6 +231,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Endpoint.Setup = &punchout.Setup{Sessions: a.Sessions, Catalog: a.Catalog, Keys: keys, BaseURL: cfg.BaseURL}
 	a.Endpoint.Orders = &punchout.Orders{DB: d, Sessions: a.Sessions, Catalog: a.Catalog, Agreements: a.Agreements, Mail: a.Mail, Keys: keys,
 		Jobs: a.Jobs, IDs: a.IDs}
+	a.Endpoint.StatusUpdates = &punchout.StatusUpdates{Billing: a.Billing}
 	if cfg.Demo {
 		if a.Config.AdminToken == "" {
 			a.Config.AdminToken = DemoAdminToken
