@@ -57,6 +57,11 @@ type Pages struct {
 	Now           func() time.Time
 }
 
+// selectedParam is the query parameter of a StartPage URL that names a
+// Level-2 punchout's selected item the catalog does not hold (see
+// Setup.selectedPage), for the catalog's note.
+const selectedParam = "selected"
+
 // StartPageURL is the URL a PunchOutSetupResponse sends the user to.
 func StartPageURL(baseURL, token string) string {
 	return strings.TrimRight(baseURL, "/") + "/punchout/s/" + token
@@ -279,6 +284,9 @@ func (p *Pages) StartPage(c echo.Context) error {
 	pc.Title = "Catalog"
 	if c.QueryParam("added") != "" {
 		pc.Flash = "Added to your cart."
+	}
+	if item := strings.TrimSpace(c.QueryParam(selectedParam)); item != "" {
+		pc.Flash = "The item you chose in " + pc.SystemName + " (" + web.Cut(item, 100) + ") is not in this catalog, or no longer: here is the whole catalog to choose from."
 	}
 	return p.render(c, http.StatusOK, "catalog", struct {
 		*pageContext

@@ -2,6 +2,7 @@ package punchout
 
 import (
 	"context"
+	"net/url"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -10,6 +11,7 @@ import (
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/secret"
+	"github.com/cxmlgate/punchout/internal/web"
 )
 
 // Setup answers PunchOutSetupRequest: it opens a session bound to the
@@ -58,6 +60,13 @@ func (s *Setup) Handle(ctx context.Context, r *Request, req *cxml.PunchOutSetupR
 			return err
 		}
 	}
+	page := ""
+	if op == OpCreate && req.SelectedItem != nil {
+		var err error
+		if page, err = s.selectedPage(ctx, r, *req.SelectedItem); err != nil {
+			return err
+		}
+	}
 
 	return r.Commit(ctx, func(tx *sqlx.Tx) (Answer, error) {
 		sess := &Session{
@@ -74,8 +83,45 @@ func (s *Setup) Handle(ctx context.Context, r *Request, req *cxml.PunchOutSetupR
 				return Answer{}, err
 			}
 		}
-		return Answer{Body: &cxml.PunchOutSetupResponse{StartPageURL: StartPageURL(s.BaseURL, token)}, Status: cxml.NewStatus(cxml.StatusOK, "")}, nil
+		return Answer{Body: &cxml.PunchOutSetupResponse{StartPageURL: StartPageURL(s.BaseURL, token) + page}, Status: cxml.NewStatus(cxml.StatusOK, "")}, nil
 	})
+}
+
+// selectedPage is where a Level-2 punchout starts, as the part of the
+// StartPage URL after the session's: SAP Ariba's catalog items point into
+// the punchout with a SelectedItem, and the user expects the item's page,
+// not the whole catalog. Its SupplierPartID names an offer (as cart lines
+// do; a quote reference in SupplierPartAuxiliaryID names one too) or a
+// product; either opens the product's page. An item the organization's
+// catalog does not hold (unknown, another organization's private offer,
+// outside its private marketplace) opens the catalog with a note naming
+// it; a SelectedItem without a SupplierPartID, the catalog alone.
+func (s *Setup) selectedPage(ctx context.Context, r *Request, item cxml.ItemID) (string, error) {
+	part := strings.TrimSpace(item.SupplierPartID)
+	if part == "" {
+		return "", nil
+	}
+	org := r.Conn.OrganizationID
+	productID := part
+	offerID := part
+	if q, err := DecodeQuote(s.Keys, item.SupplierPartAuxiliaryID); err == nil {
+		offerID = q.OfferID
+	}
+	p, o, err := s.Catalog.GetOffer(ctx, nil, offerID)
+	switch {
+	case err == nil && o.VisibleTo(org):
+		productID = p.ID
+	case err != nil && !errs.Is(err, errs.NotFound):
+		return "", err
+	}
+	l, err := s.Catalog.Product(ctx, org, productID)
+	switch {
+	case err == nil:
+		return "/products/" + url.PathEscape(l.Product.ID), nil
+	case errs.Is(err, errs.NotFound):
+		return "?" + url.Values{selectedParam: {web.Cut(part, 100)}}.Encode(), nil
+	}
+	return "", err
 }
 
 // userOf reads who is punching out: Coupa's FirstName, LastName,
