@@ -194,6 +194,15 @@ func (a Amount) Mul(f decimal.Decimal) Amount {
 	return a
 }
 
+// Share is part/whole of the amount (the unused days of a prepaid
+// period), to decimal division's precision; Round makes it a charge.
+func (a Amount) Share(part, whole int64) Amount {
+	if a.set {
+		a.value = a.value.Mul(decimal.NewFromInt(part)).Div(decimal.NewFromInt(whole))
+	}
+	return a
+}
+
 // Neg is the amount with its sign turned, as a credit.
 func (a Amount) Neg() Amount {
 	if a.set {

@@ -162,6 +162,8 @@ func TestRoundAndMul(t *testing.T) {
 		assert.Equal(t, tc.want, got.String(), "%s %s x %s", tc.rate, tc.currency, tc.qty)
 	}
 	assert.Equal(t, "-12.345", money.MustParse("12.345", "BHD").Neg().String())
+	assert.Equal(t, "6.173", money.MustParse("12.345", "BHD").Share(1, 2).Round().String(), "6.1725, half away from zero")
+	assert.Equal(t, "400000", money.MustParse("1200000", "JPY").Share(122, 366).Round().String())
 }
 
 // The JSON shape of the admin API: a decimal string, its currency beside
