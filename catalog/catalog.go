@@ -17,10 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
-
-	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/errs"
+	"github.com/cxmlgate/punchout/internal/money"
 )
 
 // ProductType is the kind of software a product is.
@@ -99,30 +97,52 @@ func (p *Product) Validate() error {
 
 // Installment is one payment of a flexible payment schedule.
 type Installment struct {
-	Due    string          `json:"due"`
-	Amount decimal.Decimal `json:"amount"`
+	Due    string       `json:"due"`
+	Amount money.Amount `json:"amount"`
 }
 
-// Dimension is one metered usage dimension of a pay-as-you-go offer.
+// Dimension is one metered usage dimension of a pay-as-you-go offer. Its
+// unit price is a rate and may have more decimals than the currency's
+// minor unit.
 type Dimension struct {
-	Name      string          `json:"name"`
-	Unit      string          `json:"unit"`
-	UnitPrice decimal.Decimal `json:"unit_price"`
+	Name      string       `json:"name"`
+	Unit      string       `json:"unit"`
+	UnitPrice money.Amount `json:"unit_price"`
 }
 
-// Offer is a way to buy a product.
+// Offer is a way to buy a product. Its amounts are in its currency once
+// it is valid (Validate places amounts read from a file, which come bare:
+// the file gives the currency once, beside them).
 type Offer struct {
-	ID                      string          `json:"id"`
-	ProductID               string          `json:"product_id"`
-	PricingModel            PricingModel    `json:"pricing_model"`
-	Currency                string          `json:"currency"`
-	Price                   decimal.Decimal `json:"price"`
-	DurationMonths          int             `json:"duration_months"`
-	Schedule                []Installment   `json:"schedule"`
-	Dimensions              []Dimension     `json:"dimensions"`
-	PrivateToOrganizationID string          `json:"private_to_organization_id,omitempty"`
-	ExpiresAt               *time.Time      `json:"expires_at,omitempty"`
-	Revision                int             `json:"revision"`
+	ID                      string        `json:"id"`
+	ProductID               string        `json:"product_id"`
+	PricingModel            PricingModel  `json:"pricing_model"`
+	Currency                string        `json:"currency"`
+	Price                   money.Amount  `json:"price"`
+	DurationMonths          int           `json:"duration_months"`
+	Schedule                []Installment `json:"schedule"`
+	Dimensions              []Dimension   `json:"dimensions"`
+	PrivateToOrganizationID string        `json:"private_to_organization_id,omitempty"`
+	ExpiresAt               *time.Time    `json:"expires_at,omitempty"`
+	Revision                int           `json:"revision"`
+}
+
+// place puts the offer's amounts in its currency.
+func (o *Offer) place() (err error) {
+	if o.Price, err = o.Price.In(o.Currency); err != nil {
+		return err
+	}
+	for i := range o.Schedule {
+		if o.Schedule[i].Amount, err = o.Schedule[i].Amount.In(o.Currency); err != nil {
+			return err
+		}
+	}
+	for i := range o.Dimensions {
+		if o.Dimensions[i].UnitPrice, err = o.Dimensions[i].UnitPrice.In(o.Currency); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Validate checks an offer as a seller lists it.
@@ -143,25 +163,27 @@ func (o *Offer) Validate() error {
 	if !currRe.MatchString(o.Currency) {
 		return bad("currency must be an ISO 4217 code such as USD")
 	}
+	if err := o.place(); err != nil {
+		return bad("%s", errs.MessageOf(err))
+	}
 	if o.Revision < 0 {
 		return bad("revision must not be negative")
 	}
 	if o.DurationMonths < 0 || o.DurationMonths > 120 {
 		return bad("duration_months must be between 0 and 120")
 	}
-	places := cxml.CurrencyDecimals(o.Currency)
-	checkAmount := func(what string, d decimal.Decimal) error {
-		if d.IsNegative() {
+	checkAmount := func(what string, a money.Amount) error {
+		if a.Sign() < 0 {
 			return bad("%s must not be negative", what)
 		}
-		if !cxml.NewMoney(d, o.Currency).WholeMinorUnits() {
-			return bad("%s %s has more decimals than %s allows (%d)", what, d.String(), o.Currency, places)
+		if !a.WholeMinorUnits() {
+			return bad("%s %s has more decimals than %s allows (%d)", what, a.Decimal().String(), o.Currency, a.Decimals())
 		}
 		return nil
 	}
 	switch o.PricingModel {
 	case Upfront, Annual:
-		if !o.Price.IsPositive() {
+		if o.Price.Sign() <= 0 {
 			return bad("an %s offer needs a positive price", o.PricingModel)
 		}
 		if err := checkAmount("price", o.Price); err != nil {
@@ -207,12 +229,12 @@ func (o *Offer) Validate() error {
 				return bad("dimension %q is listed twice", d.Name)
 			}
 			seen[d.Name] = true
-			if d.UnitPrice.IsNegative() {
+			if d.UnitPrice.Sign() < 0 {
 				return bad("dimensions[%d].unit_price must not be negative", i)
 			}
 		}
 	case Free, BYOL:
-		if !o.Price.IsZero() {
+		if o.Price.Sign() != 0 {
 			return bad("a %s offer has no price", o.PricingModel)
 		}
 	}
@@ -227,21 +249,25 @@ func (o *Offer) Validate() error {
 
 // TotalContractValue is what the buyer commits to: the price of an upfront
 // or annual offer, the sum of an FPS schedule, zero for free and BYOL.
-// Pay-as-you-go has no contract value (ok is false).
-func (o *Offer) TotalContractValue() (v decimal.Decimal, ok bool) {
+// Pay-as-you-go has no contract value (ok is false). The offer must be
+// valid: its amounts in its currency.
+func (o *Offer) TotalContractValue() (v money.Amount, ok bool) {
 	switch o.PricingModel {
 	case Upfront, Annual:
 		return o.Price, true
 	case FPS:
-		sum := decimal.Zero
-		for _, in := range o.Schedule {
-			sum = sum.Add(in.Amount)
+		amounts := make([]money.Amount, len(o.Schedule))
+		for i, in := range o.Schedule {
+			amounts[i] = in.Amount
 		}
+		// A valid offer's installments are all in its currency: no error.
+		sum, _ := money.Sum(o.Currency, amounts...)
 		return sum, true
 	case Free, BYOL:
-		return decimal.Zero, true
+		zero, _ := money.Zero(o.Currency)
+		return zero, true
 	}
-	return decimal.Zero, false
+	return money.Amount{}, false
 }
 
 // Expired reports whether the offer has expired at now.

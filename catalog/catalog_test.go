@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/dbtest"
 	"github.com/cxmlgate/punchout/internal/errs"
+	"github.com/cxmlgate/punchout/internal/money"
 	"github.com/cxmlgate/punchout/organization"
 )
 
@@ -50,8 +50,17 @@ func TestRequestable(t *testing.T) {
 	}
 }
 
+// bare is an amount as an import file gives it: no currency of its own.
+func bare(s string) money.Amount {
+	a, err := money.ParseBare(s)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
 func TestOfferValidate(t *testing.T) {
-	d := decimal.RequireFromString
+	d := bare
 	valid := func() catalog.Offer {
 		return catalog.Offer{ID: "o1", ProductID: "p1", PricingModel: catalog.Upfront, Currency: "usd", Price: d("100.00"), DurationMonths: 12}
 	}
@@ -62,15 +71,15 @@ func TestOfferValidate(t *testing.T) {
 	}{
 		{"valid", func(*catalog.Offer) {}, ""},
 		{"bad model", func(o *catalog.Offer) { o.PricingModel = "monthly" }, "pricing_model"},
-		{"no price", func(o *catalog.Offer) { o.Price = decimal.Zero }, "positive price"},
+		{"no price", func(o *catalog.Offer) { o.Price = money.Amount{} }, "positive price"},
 		{"JPY with decimals", func(o *catalog.Offer) { o.Currency = "JPY"; o.Price = d("100.5") }, "more decimals than JPY"},
 		{"BHD three decimals", func(o *catalog.Offer) { o.Currency = "BHD"; o.Price = d("100.125") }, ""},
-		{"fps without schedule", func(o *catalog.Offer) { o.PricingModel = catalog.FPS; o.Price = decimal.Zero }, "payment schedule"},
+		{"fps without schedule", func(o *catalog.Offer) { o.PricingModel = catalog.FPS; o.Price = money.Amount{} }, "payment schedule"},
 		{"fps bad date", func(o *catalog.Offer) {
-			o.PricingModel, o.Price = catalog.FPS, decimal.Zero
+			o.PricingModel, o.Price = catalog.FPS, money.Amount{}
 			o.Schedule = []catalog.Installment{{Due: "15/01/2027", Amount: d("1")}}
 		}, "YYYY-MM-DD"},
-		{"payg without dimensions", func(o *catalog.Offer) { o.PricingModel = catalog.PAYG; o.Price = decimal.Zero }, "dimension"},
+		{"payg without dimensions", func(o *catalog.Offer) { o.PricingModel = catalog.PAYG; o.Price = money.Amount{} }, "dimension"},
 		{"free with price", func(o *catalog.Offer) { o.PricingModel = catalog.Free }, "no price"},
 		{"bad currency", func(o *catalog.Offer) { o.Currency = "dollars" }, "ISO 4217"},
 	}
@@ -91,11 +100,12 @@ func TestOfferValidate(t *testing.T) {
 }
 
 func TestTotalContractValue(t *testing.T) {
-	d := decimal.RequireFromString
-	fps := catalog.Offer{PricingModel: catalog.FPS, Schedule: []catalog.Installment{{Amount: d("40000.00")}, {Amount: d("45000.50")}}}
+	d := func(s string) money.Amount { return money.MustParse(s, "USD") }
+	fps := catalog.Offer{PricingModel: catalog.FPS, Currency: "USD", Schedule: []catalog.Installment{{Amount: d("40000.00")}, {Amount: d("45000.50")}}}
 	v, ok := fps.TotalContractValue()
 	assert.True(t, ok)
-	assert.Equal(t, "85000.5", v.String())
+	assert.Equal(t, "85000.5", v.Decimal().String())
+	assert.Equal(t, "85000.50", v.String(), "in USD, two decimals")
 	_, ok = (&catalog.Offer{PricingModel: catalog.PAYG}).TotalContractValue()
 	assert.False(t, ok)
 }
@@ -144,7 +154,8 @@ func TestImportBrowseAndPrivateMarketplace(t *testing.T) {
 		assert.Equal(t, 2, o.Revision)
 		assert.True(t, later.Equal(*o.ExpiresAt))
 		v, _ := o.TotalContractValue()
-		assert.Equal(t, "300", v.String())
+		assert.Equal(t, "300", v.Decimal().String())
+		assert.Equal(t, "300.00", v.String())
 
 		// Private offers are visible to their organization only.
 		a, err := s.Browse(ctx, "org_a", "")

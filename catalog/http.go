@@ -6,7 +6,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/web"
 )
@@ -56,16 +55,16 @@ func ToJSON(p *Product, o *Offer) OfferJSON {
 		ExpiresAt: o.ExpiresAt, Revision: o.Revision,
 	}
 	if o.PricingModel == Upfront || o.PricingModel == Annual {
-		j.Price = cxml.FormatAmount(o.Price, o.Currency)
+		j.Price = o.Price.String()
 	}
 	if v, ok := o.TotalContractValue(); ok {
-		j.TotalContractValue = cxml.FormatAmount(v, o.Currency)
+		j.TotalContractValue = v.String()
 	}
 	for _, in := range o.Schedule {
-		j.Schedule = append(j.Schedule, map[string]string{"due": in.Due, "amount": cxml.FormatAmount(in.Amount, o.Currency)})
+		j.Schedule = append(j.Schedule, map[string]string{"due": in.Due, "amount": in.Amount.String()})
 	}
 	for _, d := range o.Dimensions {
-		j.Dimensions = append(j.Dimensions, map[string]string{"name": d.Name, "unit": d.Unit, "unit_price": cxml.FormatAmount(d.UnitPrice, o.Currency)})
+		j.Dimensions = append(j.Dimensions, map[string]string{"name": d.Name, "unit": d.Unit, "unit_price": d.UnitPrice.String()})
 	}
 	j.Requestable, j.NotRequestableReason = Requestable(p, o)
 	return j

@@ -5,13 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/dbtest"
+	"github.com/cxmlgate/punchout/internal/money"
 )
 
 // Offer amounts are stored as every amount is: decimal text with the
@@ -25,10 +25,10 @@ func TestOfferAmountsAreStoredWithTheirCurrencysDecimals(t *testing.T) {
 			return &catalog.File{
 				Products: []catalog.Product{{ID: "prod-gulf", Name: "Gulf Ledger", Vendor: "Manama Software", Type: catalog.SaaS, UNSPSC: "43231602"}},
 				Offers: []catalog.Offer{
-					{ID: "offer-jpy", ProductID: "prod-gulf", PricingModel: catalog.Upfront, Currency: "JPY", Price: decimal.RequireFromString("1200000.00"), DurationMonths: 12},
+					{ID: "offer-jpy", ProductID: "prod-gulf", PricingModel: catalog.Upfront, Currency: "JPY", Price: money.MustParse("1200000.00", "JPY"), DurationMonths: 12},
 					{ID: "offer-bhd", ProductID: "prod-gulf", PricingModel: catalog.FPS, Currency: "BHD", DurationMonths: 12,
-						Schedule: []catalog.Installment{{Due: "2027-01-15", Amount: decimal.RequireFromString("100.1")}}},
-					{ID: "offer-usd", ProductID: "prod-gulf", PricingModel: catalog.Annual, Currency: "USD", Price: decimal.RequireFromString("24000"), DurationMonths: 12},
+						Schedule: []catalog.Installment{{Due: "2027-01-15", Amount: money.MustParse("100.1", "BHD")}}},
+					{ID: "offer-usd", ProductID: "prod-gulf", PricingModel: catalog.Annual, Currency: "USD", Price: money.MustParse("24000", "USD"), DurationMonths: 12},
 				},
 			}
 		}
@@ -48,7 +48,7 @@ func TestOfferAmountsAreStoredWithTheirCurrencysDecimals(t *testing.T) {
 
 		_, o, err := s.GetOffer(ctx, nil, "offer-bhd")
 		require.NoError(t, err)
-		assert.True(t, o.Schedule[0].Amount.Equal(decimal.RequireFromString("100.1")))
+		assert.True(t, o.Schedule[0].Amount.Equal(money.MustParse("100.1", "BHD")))
 		res, err := s.Import(ctx, file())
 		require.NoError(t, err)
 		assert.Equal(t, 3, res.OffersUnchanged)

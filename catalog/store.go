@@ -7,12 +7,11 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/shopspring/decimal"
 
-	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/access"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
+	"github.com/cxmlgate/punchout/internal/money"
 )
 
 // Store keeps the catalog.
@@ -53,21 +52,12 @@ func offerColumnsOf(alias string) string {
 	return strings.Join(cols, ", ")
 }
 
-// storedInstallment is an FPS payment as the schedule column keeps it.
-type storedInstallment struct {
-	Due    string `json:"due"`
-	Amount string `json:"amount"`
-}
-
-// toRow writes an offer's amounts the one way every table stores money:
-// decimal text with the currency's own decimals (cxml.FormatAmount),
-// beside the currency. Unit prices of usage are rates, kept exact.
+// toRow writes an offer's amounts the one way every table stores money
+// (package money): decimal text with the currency's own decimals, beside
+// the currency, here inside the schedule and dimension JSON too. Unit
+// prices of usage are rates, kept exact.
 func toRow(o *Offer, now time.Time) (*offerRow, error) {
-	schedule := make([]storedInstallment, 0, len(o.Schedule))
-	for _, in := range o.Schedule {
-		schedule = append(schedule, storedInstallment{Due: in.Due, Amount: cxml.FormatAmount(in.Amount, o.Currency)})
-	}
-	sched, err := json.Marshal(schedule)
+	sched, err := json.Marshal(nonNil(o.Schedule))
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +71,7 @@ func toRow(o *Offer, now time.Time) (*offerRow, error) {
 		Revision: o.Revision, UpdatedAt: now,
 	}
 	if o.PricingModel == Upfront || o.PricingModel == Annual {
-		r.Price = cxml.FormatAmount(o.Price, o.Currency)
+		r.Price = o.Price.String()
 	}
 	if o.PrivateToOrganizationID != "" {
 		r.PrivateTo = &o.PrivateToOrganizationID
@@ -106,7 +96,7 @@ func (r *offerRow) offer() (Offer, error) {
 		DurationMonths: r.DurationMonths, Revision: r.Revision,
 	}
 	if r.Price != "" {
-		p, err := decimal.NewFromString(r.Price)
+		p, err := money.ParseBare(r.Price)
 		if err != nil {
 			return o, err
 		}
@@ -123,6 +113,9 @@ func (r *offerRow) offer() (Offer, error) {
 		if err := json.Unmarshal([]byte(r.Dimensions), &o.Dimensions); err != nil {
 			return o, err
 		}
+	}
+	if err := o.place(); err != nil {
+		return o, err
 	}
 	if r.PrivateTo != nil {
 		o.PrivateToOrganizationID = *r.PrivateTo
@@ -142,10 +135,9 @@ func sameTerms(a, b *offerRow) bool {
 	}
 	eqStr := func(x, y *string) bool { return (x == nil && y == nil) || (x != nil && y != nil && *x == *y) }
 	eqDec := func(x, y string) bool {
-		if x == "" || y == "" {
-			return x == y
-		}
-		return decimal.RequireFromString(x).Equal(decimal.RequireFromString(y))
+		a, errA := money.ParseBare(x)
+		b, errB := money.ParseBare(y)
+		return errA == nil && errB == nil && a.Equal(b) || x == y
 	}
 	return a.ProductID == b.ProductID && a.PricingModel == b.PricingModel && a.Currency == b.Currency &&
 		eqDec(a.Price, b.Price) && a.DurationMonths == b.DurationMonths && canonJSON(a.Schedule) == canonJSON(b.Schedule) &&
@@ -162,8 +154,8 @@ func canonJSON(s string) string {
 	for _, m := range v {
 		for k, x := range m {
 			if str, ok := x.(string); ok {
-				if d, err := decimal.NewFromString(str); err == nil && k != "due" {
-					m[k] = d.String()
+				if a, err := money.ParseBare(str); err == nil && a.IsSet() && k != "due" {
+					m[k] = a.Decimal().String()
 				}
 			}
 		}

@@ -3,17 +3,17 @@ package invoicing
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/shopspring/decimal"
 
 	"github.com/cxmlgate/punchout/catalog"
-	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/access"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/id"
+	"github.com/cxmlgate/punchout/internal/money"
 )
 
 // Agreement statuses.
@@ -24,28 +24,46 @@ const (
 
 // Agreement is a subscription: one accepted order line.
 type Agreement struct {
-	ID                 string     `db:"id" json:"id"`
-	OrganizationID     string     `db:"organization_id" json:"organization_id"`
-	ConnectionID       *string    `db:"connection_id" json:"connection_id,omitempty"`
-	OrderRef           string     `db:"order_ref" json:"-"`
-	OrderID            string     `db:"order_id" json:"order_id"`
-	LineNumber         int        `db:"line_number" json:"line_number"`
-	OfferID            string     `db:"offer_id" json:"offer_id"`
-	OfferRevision      int        `db:"offer_revision" json:"offer_revision"`
-	ProductID          string     `db:"product_id" json:"product_id"`
-	PricingModel       string     `db:"pricing_model" json:"pricing_model"`
-	Currency           string     `db:"currency" json:"currency"`
-	StartDate          string     `db:"start_date" json:"start_date"`
-	EndDate            string     `db:"end_date" json:"end_date"`
-	TotalContractValue string     `db:"total_contract_value" json:"total_contract_value"`
-	PONumber           string     `db:"po_number" json:"po_number"`
-	UsagePONumber      string     `db:"usage_po_number" json:"usage_po_number"`
-	Status             string     `db:"status" json:"status"`
-	SubscriberEmail    string     `db:"subscriber_email" json:"subscriber_email"`
-	SubscriberName     string     `db:"subscriber_name" json:"subscriber_name"`
-	CreatedAt          time.Time  `db:"created_at" json:"created_at"`
-	UpdatedAt          time.Time  `db:"updated_at" json:"updated_at"`
-	CancelledAt        *time.Time `db:"cancelled_at" json:"cancelled_at,omitempty"`
+	ID             string  `db:"id" json:"id"`
+	OrganizationID string  `db:"organization_id" json:"organization_id"`
+	ConnectionID   *string `db:"connection_id" json:"connection_id,omitempty"`
+	OrderRef       string  `db:"order_ref" json:"-"`
+	OrderID        string  `db:"order_id" json:"order_id"`
+	LineNumber     int     `db:"line_number" json:"line_number"`
+	OfferID        string  `db:"offer_id" json:"offer_id"`
+	OfferRevision  int     `db:"offer_revision" json:"offer_revision"`
+	ProductID      string  `db:"product_id" json:"product_id"`
+	PricingModel   string  `db:"pricing_model" json:"pricing_model"`
+	Currency       string  `db:"currency" json:"currency"`
+	StartDate      string  `db:"start_date" json:"start_date"`
+	EndDate        string  `db:"end_date" json:"end_date"`
+	// TotalContractValue is absent for pay-as-you-go: usage has none.
+	TotalContractValue money.Amount `db:"total_contract_value" json:"total_contract_value"`
+	PONumber           string       `db:"po_number" json:"po_number"`
+	UsagePONumber      string       `db:"usage_po_number" json:"usage_po_number"`
+	Status             string       `db:"status" json:"status"`
+	SubscriberEmail    string       `db:"subscriber_email" json:"subscriber_email"`
+	SubscriberName     string       `db:"subscriber_name" json:"subscriber_name"`
+	CreatedAt          time.Time    `db:"created_at" json:"created_at"`
+	UpdatedAt          time.Time    `db:"updated_at" json:"updated_at"`
+	CancelledAt        *time.Time   `db:"cancelled_at" json:"cancelled_at,omitempty"`
+}
+
+// place puts the agreement's amounts, read bare from their columns or from
+// JSON, in its currency.
+func (a *Agreement) place() (err error) {
+	a.TotalContractValue, err = a.TotalContractValue.In(a.Currency)
+	return err
+}
+
+// UnmarshalJSON reads an agreement as the admin API writes it, its
+// amounts in its currency.
+func (a *Agreement) UnmarshalJSON(b []byte) error {
+	type plain Agreement
+	if err := json.Unmarshal(b, (*plain)(a)); err != nil {
+		return err
+	}
+	return a.place()
 }
 
 const agreementColumns = `id, organization_id, connection_id, order_ref, order_id, line_number, offer_id, offer_revision,
@@ -55,20 +73,42 @@ const agreementColumns = `id, organization_id, connection_id, order_ref, order_i
 // Charge is one thing an agreement will bill: an upfront fee, an FPS
 // installment, a yearly fee, or a usage dimension billed monthly.
 type Charge struct {
-	ID          string    `db:"id" json:"id"`
-	AgreementID string    `db:"agreement_id" json:"agreement_id"`
-	Sequence    int       `db:"sequence" json:"sequence"`
-	Kind        string    `db:"kind" json:"kind"`
-	Fee         string    `db:"fee" json:"fee"`
-	DueDate     string    `db:"due_date" json:"due_date,omitempty"`
-	Amount      string    `db:"amount" json:"amount,omitempty"`
-	Currency    string    `db:"currency" json:"currency"`
-	Dimension   string    `db:"dimension" json:"dimension,omitempty"`
-	Unit        string    `db:"unit" json:"unit,omitempty"`
-	UnitPrice   string    `db:"unit_price" json:"unit_price,omitempty"`
-	Status      string    `db:"status" json:"status"`
-	InvoiceID   *string   `db:"invoice_id" json:"invoice_id,omitempty"`
-	CreatedAt   time.Time `db:"created_at" json:"-"`
+	ID          string `db:"id" json:"id"`
+	AgreementID string `db:"agreement_id" json:"agreement_id"`
+	Sequence    int    `db:"sequence" json:"sequence"`
+	Kind        string `db:"kind" json:"kind"`
+	Fee         string `db:"fee" json:"fee"`
+	DueDate     string `db:"due_date" json:"due_date,omitempty"`
+	// Amount is a fixed fee's; UnitPrice is a usage dimension's rate,
+	// which may have more decimals than the currency's minor unit.
+	Amount    money.Amount `db:"amount" json:"amount,omitzero"`
+	Currency  string       `db:"currency" json:"currency"`
+	Dimension string       `db:"dimension" json:"dimension,omitempty"`
+	Unit      string       `db:"unit" json:"unit,omitempty"`
+	UnitPrice money.Amount `db:"unit_price" json:"unit_price,omitzero"`
+	Status    string       `db:"status" json:"status"`
+	InvoiceID *string      `db:"invoice_id" json:"invoice_id,omitempty"`
+	CreatedAt time.Time    `db:"created_at" json:"-"`
+}
+
+// place puts the charge's amounts, read bare from their columns or from
+// JSON, in its currency.
+func (c *Charge) place() (err error) {
+	if c.Amount, err = c.Amount.In(c.Currency); err != nil {
+		return err
+	}
+	c.UnitPrice, err = c.UnitPrice.In(c.Currency)
+	return err
+}
+
+// UnmarshalJSON reads a charge as the admin API writes it, its amounts in
+// its currency.
+func (c *Charge) UnmarshalJSON(b []byte) error {
+	type plain Charge
+	if err := json.Unmarshal(b, (*plain)(c)); err != nil {
+		return err
+	}
+	return c.place()
 }
 
 // Charge kinds and fee types.
@@ -162,7 +202,7 @@ func (s *Agreements) CreateMany(ctx context.Context, tx sqlx.ExtContext, ins []N
 			a.ConnectionID = &in.ConnectionID
 		}
 		if v, ok := o.TotalContractValue(); ok {
-			a.TotalContractValue = cxml.FormatAmount(v, o.Currency)
+			a.TotalContractValue = v
 		}
 		as = append(as, a)
 		for i, c := range chargesOf(a, o, in.Start.UTC()) {
@@ -208,12 +248,12 @@ func marketplaceLineOf(a *Agreement, o *catalog.Offer) (MarketplaceLine, bool) {
 	if a.PONumber == "" {
 		return MarketplaceLine{}, false
 	}
-	var amount decimal.Decimal
+	var amount money.Amount
 	switch o.PricingModel {
 	case catalog.Upfront, catalog.Annual:
 		amount = o.Price
 	case catalog.FPS:
-		amount = decimal.Zero // Each invoice adds its own line item.
+		amount, _ = money.Zero(o.Currency) // Each invoice adds its own line item.
 	default:
 		return MarketplaceLine{}, false
 	}
@@ -223,7 +263,7 @@ func marketplaceLineOf(a *Agreement, o *catalog.Offer) (MarketplaceLine, bool) {
 	}
 	return MarketplaceLine{
 		OrganizationID: a.OrganizationID, PONumber: a.PONumber, AgreementID: a.ID,
-		StartMonth: a.StartDate[:7], EndMonth: end[:7], Amount: amount, Currency: a.Currency,
+		StartMonth: a.StartDate[:7], EndMonth: end[:7], Amount: amount,
 		Note: o.ID + " (" + string(o.PricingModel) + ")",
 	}, true
 }
@@ -231,22 +271,21 @@ func marketplaceLineOf(a *Agreement, o *catalog.Offer) (MarketplaceLine, bool) {
 // chargesOf lists what an agreement will bill.
 func chargesOf(a *Agreement, o *catalog.Offer, start time.Time) []Charge {
 	var out []Charge
-	amt := func(d decimal.Decimal) string { return cxml.FormatAmount(d, o.Currency) }
 	switch o.PricingModel {
 	case catalog.Upfront:
-		out = append(out, Charge{Kind: ChargeUpfront, Fee: FeeFixed, DueDate: a.StartDate, Amount: amt(o.Price), Currency: o.Currency})
+		out = append(out, Charge{Kind: ChargeUpfront, Fee: FeeFixed, DueDate: a.StartDate, Amount: o.Price, Currency: o.Currency})
 	case catalog.Annual:
 		years := max(1, (o.DurationMonths+11)/12)
 		for y := 0; y < years; y++ {
-			out = append(out, Charge{Kind: ChargeAnnual, Fee: FeeFixed, DueDate: start.AddDate(y, 0, 0).Format(time.DateOnly), Amount: amt(o.Price), Currency: o.Currency})
+			out = append(out, Charge{Kind: ChargeAnnual, Fee: FeeFixed, DueDate: start.AddDate(y, 0, 0).Format(time.DateOnly), Amount: o.Price, Currency: o.Currency})
 		}
 	case catalog.FPS:
 		for _, in := range o.Schedule {
-			out = append(out, Charge{Kind: ChargeInstallment, Fee: FeeFixed, DueDate: in.Due, Amount: amt(in.Amount), Currency: o.Currency})
+			out = append(out, Charge{Kind: ChargeInstallment, Fee: FeeFixed, DueDate: in.Due, Amount: in.Amount, Currency: o.Currency})
 		}
 	case catalog.PAYG:
 		for _, d := range o.Dimensions {
-			out = append(out, Charge{Kind: ChargeUsage, Fee: FeeUsage, Currency: o.Currency, Dimension: d.Name, Unit: d.Unit, UnitPrice: d.UnitPrice.String()})
+			out = append(out, Charge{Kind: ChargeUsage, Fee: FeeUsage, Currency: o.Currency, Dimension: d.Name, Unit: d.Unit, UnitPrice: d.UnitPrice})
 		}
 	}
 	return out
@@ -262,7 +301,10 @@ func (s *Agreements) Get(ctx context.Context, q sqlx.ExtContext, agreementID str
 	if db.IsNoRows(err) {
 		return nil, errs.E(errs.NotFound, "agreement %s not found", agreementID)
 	}
-	return &a, err
+	if err != nil {
+		return nil, err
+	}
+	return &a, a.place()
 }
 
 // Filter selects agreements.
@@ -298,8 +340,15 @@ func (s *Agreements) List(ctx context.Context, q sqlx.ExtContext, f Filter) ([]A
 	}
 	query += ` ORDER BY created_at, line_number, id`
 	out := []Agreement{}
-	err := sqlx.SelectContext(ctx, q, &out, q.Rebind(query), args...)
-	return out, err
+	if err := sqlx.SelectContext(ctx, q, &out, q.Rebind(query), args...); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := out[i].place(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Charges returns an agreement's charges in order.
@@ -310,7 +359,15 @@ func (s *Agreements) Charges(ctx context.Context, q sqlx.ExtContext, agreementID
 	out := []Charge{}
 	err := sqlx.SelectContext(ctx, q, &out, q.Rebind(`SELECT id, agreement_id, sequence, kind, fee, due_date, amount, currency,
 		dimension, unit, unit_price, status, invoice_id, created_at FROM charges WHERE agreement_id = ? ORDER BY sequence`), agreementID)
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := out[i].place(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // ChargeSummary is a charge with the PO number it is (or will be) invoiced
@@ -372,6 +429,10 @@ func (s *Agreements) SetPONumbers(ctx context.Context, agreementID string, po, u
 				}
 			}
 			if n != a.PONumber && n != "" {
+				zero, err := money.Zero(a.Currency)
+				if err != nil {
+					return err
+				}
 				end := a.EndDate
 				if end == "" {
 					end = a.StartDate
@@ -379,7 +440,7 @@ func (s *Agreements) SetPONumbers(ctx context.Context, agreementID string, po, u
 				if _, err := s.POs.AddMarketplaceLine(ctx, tx, MarketplaceLine{
 					OrganizationID: a.OrganizationID, PONumber: n, AgreementID: a.ID,
 					StartMonth: max(a.StartDate[:7], Month(now)), EndMonth: max(end[:7], Month(now)),
-					Amount: decimal.Zero, Currency: a.Currency, Note: "PO number changed for future invoices of " + a.OfferID,
+					Amount: zero, Note: "PO number changed for future invoices of " + a.OfferID,
 				}, now); err != nil {
 					return err
 				}

@@ -2,9 +2,10 @@ package invoicing
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -16,37 +17,55 @@ import (
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/id"
 	"github.com/cxmlgate/punchout/internal/mail"
+	"github.com/cxmlgate/punchout/internal/money"
 )
 
 // Invoice is an invoice the billing run made.
 type Invoice struct {
-	ID               string    `db:"id" json:"id"`
-	OrganizationID   string    `db:"organization_id" json:"organization_id"`
-	ConnectionID     *string   `db:"connection_id" json:"connection_id,omitempty"`
-	Kind             string    `db:"kind" json:"kind"`
-	BillKey          string    `db:"bill_key" json:"-"`
-	AgreementID      *string   `db:"agreement_id" json:"agreement_id,omitempty"`
-	PONumber         string    `db:"po_number" json:"po_number"`
-	POLineItemID     string    `db:"po_line_item_id" json:"po_line_item_id,omitempty"`
-	BillingPeriod    string    `db:"billing_period" json:"billing_period"`
-	PeriodStart      string    `db:"period_start" json:"period_start"`
-	PeriodEnd        string    `db:"period_end" json:"period_end"`
-	InvoiceDate      string    `db:"invoice_date" json:"invoice_date"`
-	Total            string    `db:"total" json:"total"`
-	Currency         string    `db:"currency" json:"currency"`
-	DeliveryStatus   string    `db:"delivery_status" json:"-"`
-	DeliveryAttempts int       `db:"delivery_attempts" json:"-"`
-	PayloadID        string    `db:"payload_id" json:"payload_id,omitempty"`
-	LastError        string    `db:"last_error" json:"-"`
-	Purpose          string    `db:"purpose" json:"purpose"`
-	CreditsInvoiceID *string   `db:"credits_invoice_id" json:"credits_invoice_id,omitempty"`
-	CreatedAt        time.Time `db:"created_at" json:"created_at"`
+	ID               string       `db:"id" json:"id"`
+	OrganizationID   string       `db:"organization_id" json:"organization_id"`
+	ConnectionID     *string      `db:"connection_id" json:"connection_id,omitempty"`
+	Kind             string       `db:"kind" json:"kind"`
+	BillKey          string       `db:"bill_key" json:"-"`
+	AgreementID      *string      `db:"agreement_id" json:"agreement_id,omitempty"`
+	PONumber         string       `db:"po_number" json:"po_number"`
+	POLineItemID     string       `db:"po_line_item_id" json:"po_line_item_id,omitempty"`
+	BillingPeriod    string       `db:"billing_period" json:"billing_period"`
+	PeriodStart      string       `db:"period_start" json:"period_start"`
+	PeriodEnd        string       `db:"period_end" json:"period_end"`
+	InvoiceDate      string       `db:"invoice_date" json:"invoice_date"`
+	Total            money.Amount `db:"total" json:"total"`
+	Currency         string       `db:"currency" json:"currency"`
+	DeliveryStatus   string       `db:"delivery_status" json:"-"`
+	DeliveryAttempts int          `db:"delivery_attempts" json:"-"`
+	PayloadID        string       `db:"payload_id" json:"payload_id,omitempty"`
+	LastError        string       `db:"last_error" json:"-"`
+	Purpose          string       `db:"purpose" json:"purpose"`
+	CreditsInvoiceID *string      `db:"credits_invoice_id" json:"credits_invoice_id,omitempty"`
+	CreatedAt        time.Time    `db:"created_at" json:"created_at"`
 	// BuyerStatus, BuyerStatusText and BuyerStatusAt are what the buyer's
 	// system last said of the invoice (SetBuyerStatus): "" and nil until
 	// it says anything.
 	BuyerStatus     string     `db:"buyer_status" json:"-"`
 	BuyerStatusText string     `db:"buyer_status_text" json:"-"`
 	BuyerStatusAt   *time.Time `db:"buyer_status_at" json:"-"`
+}
+
+// place puts the invoice's total, read bare from its column or from JSON,
+// in its currency.
+func (inv *Invoice) place() (err error) {
+	inv.Total, err = inv.Total.In(inv.Currency)
+	return err
+}
+
+// UnmarshalJSON reads an invoice as the admin API writes it, its total in
+// its currency.
+func (inv *Invoice) UnmarshalJSON(b []byte) error {
+	type plain Invoice
+	if err := json.Unmarshal(b, (*plain)(inv)); err != nil {
+		return err
+	}
+	return inv.place()
 }
 
 const invoiceColumns = `id, organization_id, connection_id, kind, bill_key, agreement_id, po_number, po_line_item_id,
@@ -115,21 +134,21 @@ func (b *Billing) Run(ctx context.Context, through time.Time) (*RunResult, error
 }
 
 type dueCharge struct {
-	AgreementID    string    `db:"agreement_id"`
-	Sequence       int       `db:"sequence"`
-	Kind           string    `db:"kind"`
-	DueDate        string    `db:"due_date"`
-	Amount         string    `db:"amount"`
-	Currency       string    `db:"currency"`
-	OrganizationID string    `db:"organization_id"`
-	ConnectionID   *string   `db:"connection_id"`
-	PONumber       string    `db:"po_number"`
-	OfferID        string    `db:"offer_id"`
-	PricingModel   string    `db:"pricing_model"`
-	StartDate      string    `db:"start_date"`
-	EndDate        string    `db:"end_date"`
-	LineNumber     int       `db:"line_number"`
-	OrderDate      time.Time `db:"order_date"`
+	AgreementID    string       `db:"agreement_id"`
+	Sequence       int          `db:"sequence"`
+	Kind           string       `db:"kind"`
+	DueDate        string       `db:"due_date"`
+	Amount         money.Amount `db:"amount"`
+	Currency       string       `db:"currency"`
+	OrganizationID string       `db:"organization_id"`
+	ConnectionID   *string      `db:"connection_id"`
+	PONumber       string       `db:"po_number"`
+	OfferID        string       `db:"offer_id"`
+	PricingModel   string       `db:"pricing_model"`
+	StartDate      string       `db:"start_date"`
+	EndDate        string       `db:"end_date"`
+	LineNumber     int          `db:"line_number"`
+	OrderDate      time.Time    `db:"order_date"`
 	// ProductUNSPSC is the commodity code of the agreement's product,
 	// which its invoice lines carry.
 	ProductUNSPSC string `db:"product_unspsc"`
@@ -146,6 +165,11 @@ func (b *Billing) outOfCycle(ctx context.Context, through string) (int, error) {
 		ORDER BY c.due_date, c.agreement_id, c.sequence`), through)
 	if err != nil {
 		return 0, err
+	}
+	for i := range due {
+		if due[i].Amount, err = due[i].Amount.In(due[i].Currency); err != nil {
+			return 0, fmt.Errorf("charge %d of agreement %s: %w", due[i].Sequence, due[i].AgreementID, err)
+		}
 	}
 	// Each connection's invoice party (e-invoicing on or off, its
 	// endpoint and secret) is looked up once per run, from punchout.
@@ -270,14 +294,13 @@ func (b *Billing) billCharge(ctx context.Context, c dueCharge, party *InvoicePar
 			}
 		}
 		if c.Kind == ChargeInstallment && inv.PONumber != "" {
-			amount, _ := decimal.NewFromString(c.Amount)
 			end := c.EndDate
 			if end == "" {
 				end = c.DueDate
 			}
 			if _, err := b.POs.AddMarketplaceLines(ctx, tx, []MarketplaceLine{{
 				OrganizationID: c.OrganizationID, PONumber: inv.PONumber, AgreementID: c.AgreementID,
-				StartMonth: c.DueDate[:7], EndMonth: end[:7], Amount: amount, Currency: c.Currency,
+				StartMonth: c.DueDate[:7], EndMonth: end[:7], Amount: c.Amount,
 				Note: fmt.Sprintf("%s installment %d, invoice %s", c.OfferID, c.Sequence, inv.ID),
 			}}, now); err != nil {
 				return err
@@ -379,7 +402,7 @@ func (b *Billing) billMonth(ctx context.Context, month string) (int, int, error)
 		ids = append(ids, a)
 	}
 	sort.Strings(ids)
-	prices := map[usageKey]decimal.Decimal{}
+	prices := map[usageKey]money.Amount{}
 	agreements := map[string]usageAgreement{}
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
@@ -399,16 +422,15 @@ func (b *Billing) billMonth(ctx context.Context, month string) (int, int, error)
 			return 0, 0, err
 		}
 		var ps []struct {
-			AgreementID string `db:"agreement_id"`
-			Dimension   string `db:"dimension"`
-			UnitPrice   string `db:"unit_price"`
+			AgreementID string       `db:"agreement_id"`
+			Dimension   string       `db:"dimension"`
+			UnitPrice   money.Amount `db:"unit_price"`
 		}
 		if err := b.DB.R.SelectContext(ctx, &ps, b.DB.Rebind(q), args...); err != nil {
 			return 0, 0, err
 		}
 		for _, p := range ps {
-			d, _ := decimal.NewFromString(p.UnitPrice)
-			prices[usageKey{p.AgreementID, p.Dimension}] = d
+			prices[usageKey{p.AgreementID, p.Dimension}] = p.UnitPrice
 		}
 	}
 	keys := make([]usageKey, 0, len(sums))
@@ -426,9 +448,13 @@ func (b *Billing) billMonth(ctx context.Context, month string) (int, int, error)
 		if !ok {
 			continue
 		}
-		price, ok := prices[k]
+		rate, ok := prices[k]
 		if !ok {
 			continue
+		}
+		price, err := rate.In(a.Currency)
+		if err != nil {
+			return 0, 0, fmt.Errorf("agreement %s, dimension %s: %w", a.ID, k.dimension, err)
 		}
 		ob := byOrg[a.OrganizationID]
 		if ob == nil {
@@ -437,7 +463,7 @@ func (b *Billing) billMonth(ctx context.Context, month string) (int, int, error)
 			orgConn[a.OrganizationID] = a.ConnectionID
 		}
 		qty := sums[k]
-		amount := qty.Mul(price).Round(cxml.CurrencyDecimals(a.Currency))
+		amount := price.Mul(qty).Round()
 		key := poKey{currency: a.Currency, po: a.UsagePONumber}
 		ob.lines[key] = append(ob.lines[key], invoiceLine{agreement: a.ID, description: fmt.Sprintf("%s: %s, %s", a.OfferID, k.dimension, month),
 			quantity: qty, unitPrice: price, amount: amount})
@@ -466,8 +492,17 @@ type invoiceLine struct {
 	agreement   string
 	description string
 	quantity    decimal.Decimal
-	unitPrice   decimal.Decimal
-	amount      decimal.Decimal
+	unitPrice   money.Amount
+	amount      money.Amount
+}
+
+// sumLines totals invoice lines of one currency.
+func sumLines(currency string, lines []invoiceLine) (money.Amount, error) {
+	amounts := make([]money.Amount, len(lines))
+	for i, l := range lines {
+		amounts[i] = l.amount
+	}
+	return money.Sum(currency, amounts...)
 }
 
 // billOrgMonth makes an organization's usage invoices of a month, one per
@@ -501,9 +536,9 @@ func (b *Billing) billOrgMonth(ctx context.Context, org string, conn *string, mo
 		for _, k := range keys {
 			lines := byUsagePO[k]
 			currency, usagePO := k.currency, k.po
-			total := decimal.Zero
-			for _, l := range lines {
-				total = total.Add(l.amount)
+			total, err := sumLines(currency, lines)
+			if err != nil {
+				return err
 			}
 			po, li := usagePO, ""
 			if po != "" {
@@ -512,7 +547,7 @@ func (b *Billing) billOrgMonth(ctx context.Context, org string, conn *string, mo
 				}
 			}
 			if po == "" {
-				if m, ok := Match(MatchInput{OrganizationID: org, Period: month, Kind: Monthly, Amount: total, Currency: currency}, candidates); ok {
+				if m, ok := Match(MatchInput{OrganizationID: org, Period: month, Kind: Monthly, Amount: total}, candidates); ok {
 					po, li = m.PONumber, m.LineItemID
 				}
 			}
@@ -528,15 +563,15 @@ func (b *Billing) billOrgMonth(ctx context.Context, org string, conn *string, mo
 		first, last := month+"-01", lastDay(month)
 		for _, gk := range order {
 			g := groups[gk]
-			total := decimal.Zero
-			for _, l := range g.lines {
-				total = total.Add(l.amount)
+			total, err := sumLines(gk.currency, g.lines)
+			if err != nil {
+				return err
 			}
 			inv := &Invoice{
 				ID: id.New("inv"), OrganizationID: org, ConnectionID: conn, Kind: string(Monthly),
 				BillKey: fmt.Sprintf("monthly:%s:%s:%s:%s", org, month, gk.currency, gk.po), PONumber: gk.po, POLineItemID: g.lineItem,
 				BillingPeriod: month, PeriodStart: first, PeriodEnd: last, InvoiceDate: nextDay(last),
-				Total: cxml.FormatAmount(total, gk.currency), Currency: gk.currency, DeliveryStatus: "not_applicable", CreatedAt: now,
+				Total: total, Currency: gk.currency, DeliveryStatus: "not_applicable", CreatedAt: now,
 			}
 			res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO invoices (`+invoiceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (bill_key) DO NOTHING`),
@@ -551,8 +586,7 @@ func (b *Billing) billOrgMonth(ctx context.Context, org string, conn *string, mo
 			made++
 			for i, l := range g.lines {
 				if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO invoice_lines (invoice_id, line_number, agreement_id, description, quantity, unit_price, amount)
-					VALUES (?, ?, ?, ?, ?, ?, ?)`), inv.ID, i+1, l.agreement, l.description, l.quantity.String(), l.unitPrice.String(),
-					cxml.FormatAmount(l.amount, gk.currency)); err != nil {
+					VALUES (?, ?, ?, ?, ?, ?, ?)`), inv.ID, i+1, l.agreement, l.description, l.quantity.String(), l.unitPrice, l.amount); err != nil {
 					return err
 				}
 			}
@@ -608,8 +642,11 @@ func (b *Billing) matchCandidates(ctx context.Context, tx sqlx.ExtContext, org s
 	}
 	byPO := map[string][]LineItem{}
 	for _, l := range lines {
-		byPO[l.PONumber] = append(byPO[l.PONumber], LineItem{ID: l.ID, Type: LineItemType(l.Type), StartMonth: l.StartMonth, EndMonth: l.EndMonth, Amount: l.Amount, Balance: l.Balance,
-			Currency: l.Currency})
+		li, err := l.lineItem()
+		if err != nil {
+			return nil, err
+		}
+		byPO[l.PONumber] = append(byPO[l.PONumber], li)
 	}
 	out := make([]MatchPO, 0, len(pos))
 	for _, p := range pos {
@@ -621,8 +658,11 @@ func (b *Billing) matchCandidates(ctx context.Context, tx sqlx.ExtContext, org s
 
 // drawDown lowers a tracked line item's balance by an invoice, and emails
 // the PO's contacts once when the balance falls below 75% of the amount.
-// Marketplace line items are never tracked.
-func (b *Billing) drawDown(ctx context.Context, tx *sqlx.Tx, org, po, lineItem string, amount decimal.Decimal, now time.Time) (int, error) {
+// Marketplace line items are never tracked. A line item entered without a
+// currency takes the invoice's, the first time one draws it down: its
+// balance is money in that currency from then on (and Match gives it no
+// invoice in another).
+func (b *Billing) drawDown(ctx context.Context, tx *sqlx.Tx, org, po, lineItem string, amount money.Amount, now time.Time) (int, error) {
 	var l lineRow
 	err := sqlx.GetContext(ctx, tx, &l, tx.Rebind(`SELECT `+lineColumns+` FROM po_line_items WHERE organization_id = ? AND po_number = ? AND id = ?`), org, po, lineItem)
 	if err != nil {
@@ -631,29 +671,34 @@ func (b *Billing) drawDown(ctx context.Context, tx *sqlx.Tx, org, po, lineItem s
 		}
 		return 0, err
 	}
-	if l.Balance == "" || LineItemType(l.Type).Marketplace() {
+	li, err := l.lineItem()
+	if err != nil {
+		return 0, errs.Wrap(errs.Internal, err, "PO %s line item %s has an unreadable balance", po, lineItem)
+	}
+	if !li.Balance.IsSet() || li.Type.Marketplace() {
 		return 0, nil
 	}
-	total, err1 := decimal.NewFromString(l.Amount)
-	balance, err2 := decimal.NewFromString(l.Balance)
-	if err1 != nil || err2 != nil {
-		return 0, errs.E(errs.Internal, "PO %s line item %s has an unreadable balance", po, lineItem)
+	total, err1 := li.Amount.In(amount.Currency())
+	balance, err2 := li.Balance.In(amount.Currency())
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
 	}
-	newBalance := balance.Sub(amount)
+	newBalance, err := balance.Sub(amount)
+	if err != nil {
+		return 0, err
+	}
 	// The balance keeps the line item's currency's decimals (JPY 0, BHD 3).
-	money := func(d decimal.Decimal) string {
-		return strings.TrimSpace(cxml.FormatAmount(d, l.Currency) + " " + l.Currency)
-	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE po_line_items SET balance = ? WHERE organization_id = ? AND po_number = ? AND id = ?`),
-		cxml.FormatAmount(newBalance, l.Currency), org, po, lineItem); err != nil {
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE po_line_items SET amount = ?, balance = ?, currency = ? WHERE organization_id = ? AND po_number = ? AND id = ?`),
+		total, newBalance, newBalance.Currency(), org, po, lineItem); err != nil {
 		return 0, err
 	}
 	threshold := total.Mul(decimal.RequireFromString("0.75"))
-	if !(newBalance.LessThan(threshold) && !balance.LessThan(threshold)) {
+	below := func(a money.Amount) bool { c, _ := a.Cmp(threshold); return c < 0 }
+	if !below(newBalance) || below(balance) {
 		return 0, nil
 	}
 	return b.notifyContacts(ctx, tx, org, po, "balance:"+lineItem, balanceTemplate, func(contact string) any {
-		return balanceNotice{Contact: contact, PONumber: po, Balance: money(newBalance), Total: money(total), Invoice: money(amount)}
+		return balanceNotice{Contact: contact, PONumber: po, Balance: newBalance.Text(), Total: total.Text(), Invoice: amount.Text()}
 	}, now)
 }
 
@@ -755,6 +800,13 @@ func (b *Billing) ListInvoices(ctx context.Context, orgID, agreementID, delivery
 	}
 	q += ` ORDER BY invoice_date, id`
 	out := []Invoice{}
-	err := b.DB.R.SelectContext(ctx, &out, b.DB.Rebind(q), args...)
-	return out, err
+	if err := b.DB.R.SelectContext(ctx, &out, b.DB.Rebind(q), args...); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := out[i].place(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -80,8 +80,8 @@ func TestOutOfCycleInvoicesCarryTheFixedFeePO(t *testing.T) {
 		var po invoicing.PurchaseOrder
 		require.Equal(t, 200, s.API(t, "GET", "/api/v1/purchase-orders/PO-FPS?organization_id=org_demo", nil, &po))
 		require.Len(t, po.LineItems, 2, "FPS: the zero line item at purchase, then one per invoice")
-		assert.Equal(t, "0.00", po.LineItems[0].Amount)
-		assert.Equal(t, "40000.00", po.LineItems[1].Amount)
+		assert.Equal(t, "0.00", po.LineItems[0].Amount.String())
+		assert.Equal(t, "40000.00", po.LineItems[1].Amount.String())
 
 		// A second run over the same days creates nothing.
 		res = run(t, s, "2027-01-31")
@@ -187,7 +187,7 @@ func TestBalanceTrackingAndNotifications(t *testing.T) {
 	assert.EqualValues(t, 1, res["monthly_invoices"])
 	var po invoicing.PurchaseOrder
 	require.Equal(t, 200, s.API(t, "GET", "/api/v1/purchase-orders/PO-FUNDS", nil, &po))
-	assert.Equal(t, "25.00", po.LineItems[0].Balance, "40.00 less the 15.00 invoice")
+	assert.Equal(t, "25.00", po.LineItems[0].Balance.String(), "40.00 less the 15.00 invoice")
 	var out struct {
 		Messages []struct{ To, Subject string }
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/id"
+	"github.com/cxmlgate/punchout/internal/money"
 )
 
 // CreditUnused issues, inside tx, a credit memo for every invoice of an
@@ -31,7 +32,8 @@ func (b *Billing) CreditUnused(ctx context.Context, tx *sqlx.Tx, agreementID str
 	for _, o := range originals {
 		start, err1 := time.Parse(time.DateOnly, o.PeriodStart)
 		end, err2 := time.Parse(time.DateOnly, o.PeriodEnd)
-		total, err3 := decimal.NewFromString(o.Total)
+		err3 := o.place()
+		total := o.Total
 		if err1 != nil || err2 != nil || err3 != nil || total.Sign() <= 0 {
 			continue
 		}
@@ -44,8 +46,8 @@ func (b *Billing) CreditUnused(ctx context.Context, tx *sqlx.Tx, agreementID str
 		if unused <= 0 || days <= 0 {
 			continue
 		}
-		credit := total.Mul(decimal.NewFromInt(unused)).Div(decimal.NewFromInt(days)).Round(cxml.CurrencyDecimals(o.Currency))
-		if !credit.IsPositive() {
+		credit := total.Share(unused, days).Round()
+		if credit.Sign() <= 0 {
 			continue
 		}
 		now := b.Now().UTC()
@@ -53,7 +55,7 @@ func (b *Billing) CreditUnused(ctx context.Context, tx *sqlx.Tx, agreementID str
 			ID: id.New("inv"), OrganizationID: o.OrganizationID, ConnectionID: o.ConnectionID, Kind: string(OutOfCycle),
 			BillKey: "credit:" + o.ID, AgreementID: o.AgreementID, PONumber: o.PONumber, POLineItemID: o.POLineItemID,
 			BillingPeriod: day[:7], PeriodStart: from.Format(time.DateOnly), PeriodEnd: o.PeriodEnd, InvoiceDate: day,
-			Total: cxml.FormatAmount(credit.Neg(), o.Currency), Currency: o.Currency, DeliveryStatus: "not_applicable", CreatedAt: now,
+			Total: credit.Neg(), Currency: o.Currency, DeliveryStatus: "not_applicable", CreatedAt: now,
 			Purpose: "credit_memo", CreditsInvoiceID: &o.ID,
 		}
 		var doc []byte
@@ -96,9 +98,9 @@ func (b *Billing) CreditUnused(ctx context.Context, tx *sqlx.Tx, agreementID str
 
 // buildCreditMemo writes a lineLevelCreditMemo against the original
 // invoice: negative amounts, DocumentReference to its payloadID.
-func buildCreditMemo(ids *cxml.PayloadIDs, party InvoiceParty, cm *Invoice, originalPayloadID string, credit decimal.Decimal, now time.Time) ([]byte, string, error) {
-	neg := cxml.NewMoney(credit.Neg(), cm.Currency)
-	zero := cxml.NewMoney(decimal.Zero, cm.Currency)
+func buildCreditMemo(ids *cxml.PayloadIDs, party InvoiceParty, cm *Invoice, originalPayloadID string, credit money.Amount, now time.Time) ([]byte, string, error) {
+	neg := credit.Neg().CXML()
+	zero := cxml.NewMoney(decimal.Zero, credit.Currency())
 	start, _ := time.Parse(time.DateOnly, cm.PeriodStart)
 	end, _ := time.Parse(time.DateOnly, cm.PeriodEnd)
 	day, _ := time.Parse(time.DateOnly, cm.InvoiceDate)

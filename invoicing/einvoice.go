@@ -67,12 +67,8 @@ const secretMarker = cxml.Redacted
 // OrderReference@orderID and in DocumentReference@payloadID, one service
 // line (an amount, not a quantity) per charge with its period.
 func buildInvoiceDetail(ids *cxml.PayloadIDs, party InvoiceParty, inv *Invoice, c dueCharge, orderDate time.Time, lineNumber int, now time.Time) ([]byte, string, error) {
-	amount, err := decimal.NewFromString(inv.Total)
-	if err != nil {
-		return nil, "", err
-	}
-	money := cxml.NewMoney(amount, inv.Currency)
-	zero := cxml.NewMoney(decimal.Zero, inv.Currency)
+	money := inv.Total.CXML()
+	zero := cxml.NewMoney(decimal.Zero, inv.Total.Currency())
 	start, _ := time.Parse(time.DateOnly, inv.PeriodStart)
 	end, _ := time.Parse(time.DateOnly, inv.PeriodEnd)
 	invoiceDate, _ := time.Parse(time.DateOnly, inv.InvoiceDate)

@@ -2,9 +2,8 @@ package invoicing
 
 import (
 	"sort"
-	"strings"
 
-	"github.com/shopspring/decimal"
+	"github.com/cxmlgate/punchout/internal/money"
 )
 
 // InvoiceKind says which PO line item types an invoice may go to.
@@ -35,10 +34,9 @@ type MatchInput struct {
 	// Period is the billing month, YYYY-MM.
 	Period string
 	Kind   InvoiceKind
-	Amount decimal.Decimal
-	// Currency is the invoice's; a line item in another currency does
-	// not take it.
-	Currency string
+	// Amount is the invoice's total; a line item in another currency
+	// does not take it.
+	Amount money.Amount
 }
 
 // MatchPO is a candidate purchase order with its line items.
@@ -100,13 +98,18 @@ func Match(in MatchInput, pos []MatchPO) (MatchResult, bool) {
 			if !ok || li.StartMonth > in.Period || li.EndMonth < in.Period {
 				continue
 			}
-			if li.Currency != "" && in.Currency != "" && !strings.EqualFold(li.Currency, in.Currency) {
+			if li.Currency != "" && li.Currency != in.Amount.Currency() {
+				continue
+			}
+			// A line item without a currency yet takes the invoice's.
+			balance, err := li.Balance.In(in.Amount.Currency())
+			if err != nil {
 				continue
 			}
 			funds := true
-			if li.Balance != "" {
-				b, err := decimal.NewFromString(li.Balance)
-				funds = err == nil && b.GreaterThanOrEqual(in.Amount)
+			if balance.IsSet() {
+				cmp, err := balance.Cmp(in.Amount)
+				funds = err == nil && cmp >= 0
 			}
 			cands = append(cands, cand{po: po, li: li, spec: spec, funds: funds})
 		}

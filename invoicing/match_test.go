@@ -3,14 +3,19 @@ package invoicing_test
 import (
 	"testing"
 
-	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 
+	"github.com/cxmlgate/punchout/internal/money"
 	"github.com/cxmlgate/punchout/invoicing"
 )
 
+// line is a line item with a balance in no currency yet ("" for none).
 func line(id string, typ invoicing.LineItemType, start, end, balance string) invoicing.LineItem {
-	return invoicing.LineItem{ID: id, Type: typ, StartMonth: start, EndMonth: end, Balance: balance}
+	b, err := money.ParseBare(balance)
+	if err != nil {
+		panic(err)
+	}
+	return invoicing.LineItem{ID: id, Type: typ, StartMonth: start, EndMonth: end, Balance: b}
 }
 
 func po(number, billFrom, status, eff, exp string, lines ...invoicing.LineItem) invoicing.MatchPO {
@@ -19,7 +24,7 @@ func po(number, billFrom, status, eff, exp string, lines ...invoicing.LineItem) 
 
 // One test per matching rule and per scenario of the seeds' tables.
 func TestMatch(t *testing.T) {
-	usage := invoicing.MatchInput{OrganizationID: "o", BillFrom: "Marketplace LLC", Period: "2026-11", Kind: invoicing.Monthly, Amount: decimal.RequireFromString("500.00")}
+	usage := invoicing.MatchInput{OrganizationID: "o", BillFrom: "Marketplace LLC", Period: "2026-11", Kind: invoicing.Monthly, Amount: money.MustParse("500.00", "USD")}
 	oneOff := usage
 	oneOff.Kind = invoicing.OutOfCycle
 	tests := []struct {
@@ -109,7 +114,7 @@ func TestMatchKeepsToTheInvoiceCurrency(t *testing.T) {
 	all := line("any", invoicing.LineAll, "2026-01", "2026-12", "")
 	pos := []invoicing.MatchPO{po("P1", "", "active", "2026-01", "2026-12", jpy, bhd, all)}
 	for _, tc := range []struct{ currency, want string }{{"BHD", "bhd"}, {"jpy", "jpy"}, {"USD", "any"}} {
-		in := invoicing.MatchInput{OrganizationID: "o", Period: "2026-11", Kind: invoicing.Monthly, Amount: decimal.RequireFromString("1"), Currency: tc.currency}
+		in := invoicing.MatchInput{OrganizationID: "o", Period: "2026-11", Kind: invoicing.Monthly, Amount: money.MustParse("1", tc.currency)}
 		m, ok := invoicing.Match(in, pos)
 		assert.True(t, ok, tc.currency)
 		assert.Equal(t, tc.want, m.LineItemID, tc.currency)

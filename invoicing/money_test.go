@@ -55,16 +55,16 @@ func TestJPYAndBHDKeepTheirDecimals(t *testing.T) {
 			"line_items": []map[string]any{{"type": "monthly_usage", "start_month": "2026-01", "end_month": "2027-12", "amount": "5000", "currency": "jpy"}},
 		}, &po))
 		require.Len(t, po.LineItems, 1)
-		assert.Equal(t, "5000", po.LineItems[0].Amount, "JPY has no decimals")
-		assert.Equal(t, "5000", po.LineItems[0].Balance)
+		assert.Equal(t, "5000", po.LineItems[0].Amount.String(), "JPY has no decimals")
+		assert.Equal(t, "5000", po.LineItems[0].Balance.String())
 		assert.Equal(t, "JPY", po.LineItems[0].Currency)
 		require.Equal(t, http.StatusCreated, s.API(t, "POST", "/api/v1/purchase-orders", map[string]any{
 			"id": "PO-BHD", "organization_id": "org_demo", "effective_month": "2026-01", "expiration_month": "2027-12",
 			"contacts":   []map[string]string{{"name": "Ali", "email": "ali@democorp.example"}},
 			"line_items": []map[string]any{{"type": "monthly_usage", "start_month": "2026-01", "end_month": "2027-12", "amount": "15", "currency": "BHD"}},
 		}, &po))
-		assert.Equal(t, "15.000", po.LineItems[0].Amount, "BHD has three decimals")
-		assert.Equal(t, "15.000", po.LineItems[0].Balance)
+		assert.Equal(t, "15.000", po.LineItems[0].Amount.String(), "BHD has three decimals")
+		assert.Equal(t, "15.000", po.LineItems[0].Balance.String())
 		var e struct{ Error struct{ Message string } }
 		assert.Equal(t, http.StatusBadRequest, s.API(t, "POST", "/api/v1/purchase-orders", map[string]any{
 			"id": "PO-JPY-BAD", "organization_id": "org_demo", "effective_month": "2026-01", "expiration_month": "2027-12",
@@ -77,9 +77,9 @@ func TestJPYAndBHDKeepTheirDecimals(t *testing.T) {
 		jpUp := subscribe(t, s, "offer-translate-jp-contract", "PO-JPY-UP", "", start)
 		bhUp := subscribe(t, s, "offer-gulf-contract", "PO-BHD-UP", "", start)
 		bhFPS := subscribe(t, s, "offer-gulf-fps", "PO-BHD-FPS", "", start)
-		assert.Equal(t, "1200000", getPO(t, s, "PO-JPY-UP").LineItems[0].Amount)
-		assert.Equal(t, "12.345", getPO(t, s, "PO-BHD-UP").LineItems[0].Amount)
-		assert.Equal(t, "0.000", getPO(t, s, "PO-BHD-FPS").LineItems[0].Amount, "the FPS zero line item, in BHD")
+		assert.Equal(t, "1200000", getPO(t, s, "PO-JPY-UP").LineItems[0].Amount.String())
+		assert.Equal(t, "12.345", getPO(t, s, "PO-BHD-UP").LineItems[0].Amount.String())
+		assert.Equal(t, "0.000", getPO(t, s, "PO-BHD-FPS").LineItems[0].Amount.String(), "the FPS zero line item, in BHD")
 		var charges struct {
 			Charges []struct{ Amount, Currency string }
 		}
@@ -114,7 +114,7 @@ func TestJPYAndBHDKeepTheirDecimals(t *testing.T) {
 		assert.Equal(t, "100.125", tot)
 		fpsPO := getPO(t, s, "PO-BHD-FPS")
 		require.Len(t, fpsPO.LineItems, 2, "the zero line item, then the installment's")
-		assert.Equal(t, "100.125", fpsPO.LineItems[1].Amount)
+		assert.Equal(t, "100.125", fpsPO.LineItems[1].Amount.String())
 		tot, poNumber = total(jpMeter.ID)
 		assert.Equal(t, "1000", tot, "400 at JPY 2.5")
 		assert.Equal(t, "PO-JPY", poNumber, "JPY usage goes to the JPY line item")
@@ -122,8 +122,8 @@ func TestJPYAndBHDKeepTheirDecimals(t *testing.T) {
 		assert.Equal(t, "12.345", tot, "100 at BHD 0.12345")
 		assert.Equal(t, "PO-BHD", poNumber, "BHD usage goes to the BHD line item")
 
-		assert.Equal(t, "4000", getPO(t, s, "PO-JPY").LineItems[0].Balance, "5000 less the 1000 invoice")
-		assert.Equal(t, "2.655", getPO(t, s, "PO-BHD").LineItems[0].Balance, "15.000 less the 12.345 invoice, not rounded to 2.66")
+		assert.Equal(t, "4000", getPO(t, s, "PO-JPY").LineItems[0].Balance.String(), "5000 less the 1000 invoice")
+		assert.Equal(t, "2.655", getPO(t, s, "PO-BHD").LineItems[0].Balance.String(), "15.000 less the 12.345 invoice, not rounded to 2.66")
 		var out struct {
 			Messages []struct{ To, Subject, Body string }
 		}

@@ -1,7 +1,9 @@
 package invoicing
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -9,13 +11,12 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/shopspring/decimal"
 
-	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/access"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/id"
+	"github.com/cxmlgate/punchout/internal/money"
 	"github.com/cxmlgate/punchout/organization"
 )
 
@@ -77,11 +78,44 @@ type LineItem struct {
 	EndMonth   string       `json:"end_month"`
 	// Amount is the line item's value. Balance is what is left of it, for
 	// line items with balance tracking; marketplace line items have none.
-	Amount      string `json:"amount,omitempty"`
-	Balance     string `json:"balance,omitempty"`
-	Currency    string `json:"currency,omitempty"`
-	AgreementID string `json:"agreement_id,omitempty"`
-	Note        string `json:"note,omitempty"`
+	// A line item an admin enters without a currency has bare amounts
+	// (two decimals) until the first invoice that draws it down gives it
+	// that invoice's currency.
+	Amount      money.Amount `json:"amount,omitzero"`
+	Balance     money.Amount `json:"balance,omitzero"`
+	Currency    string       `json:"currency,omitempty"`
+	AgreementID string       `json:"agreement_id,omitempty"`
+	Note        string       `json:"note,omitempty"`
+}
+
+// place puts the line item's amounts, read bare from their columns or
+// from JSON, in its currency, where it has one (a valid one: validate
+// reports others).
+func (li *LineItem) place() (err error) {
+	if li.Currency == "" {
+		return nil
+	}
+	if li.Amount, err = li.Amount.In(li.Currency); err != nil {
+		return err
+	}
+	li.Balance, err = li.Balance.In(li.Currency)
+	return err
+}
+
+// UnmarshalJSON reads a line item as an admin sends it or the API writes
+// it, its amounts in its currency. Unknown fields are refused, as
+// everywhere in the admin API.
+func (li *LineItem) UnmarshalJSON(b []byte) error {
+	type plain LineItem
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode((*plain)(li)); err != nil {
+		return err
+	}
+	if _, err := money.Currency(li.Currency); err != nil {
+		return nil // validate says what is wrong with it.
+	}
+	return li.place()
 }
 
 // PurchaseOrder is a buyer's PO as the gateway keeps it.
@@ -152,24 +186,29 @@ func (li *LineItem) validate(i int) error {
 		return bad("end_month %s is before start_month %s", li.EndMonth, li.StartMonth)
 	}
 	li.Currency = strings.ToUpper(strings.TrimSpace(li.Currency))
-	if li.Currency != "" && !currencyRe.MatchString(li.Currency) {
-		return bad("currency must be an ISO 4217 code such as USD")
+	if li.Currency != "" {
+		if _, err := money.Currency(li.Currency); !currencyRe.MatchString(li.Currency) || err != nil {
+			return bad("currency must be an ISO 4217 code such as USD")
+		}
 	}
-	if li.Amount != "" {
+	if li.Amount.IsSet() {
 		if li.Type.Marketplace() {
 			return bad("balance tracking is not available for marketplace line items; leave amount out")
 		}
-		d, err := decimal.NewFromString(li.Amount)
-		if err != nil || d.IsNegative() {
+		if li.Amount.Sign() < 0 {
 			return bad("amount must be a non-negative decimal string such as \"50000.00\"")
 		}
-		// The amount and balance keep the currency's own decimals (JPY
-		// 0, BHD 3); without a currency, two.
-		if li.Currency != "" && !cxml.NewMoney(d, li.Currency).WholeMinorUnits() {
-			return bad("amount %s has more decimals than %s allows (%d)", d.String(), li.Currency, cxml.CurrencyDecimals(li.Currency))
+		if err := li.place(); err != nil {
+			return bad("%s", errs.MessageOf(err))
 		}
-		li.Amount = cxml.FormatAmount(d, li.Currency)
+		// The amount and balance keep the currency's own decimals (JPY
+		// 0, BHD 3); without a currency, two until an invoice gives it one.
+		if li.Currency != "" && !li.Amount.WholeMinorUnits() {
+			return bad("amount %s has more decimals than %s allows (%d)", li.Amount.Decimal().String(), li.Currency, li.Amount.Decimals())
+		}
 		li.Balance = li.Amount
+	} else {
+		li.Balance = money.Amount{}
 	}
 	return nil
 }
@@ -249,18 +288,32 @@ type poRow struct {
 }
 
 type lineRow struct {
-	ID             string    `db:"id"`
-	OrganizationID string    `db:"organization_id"`
-	PONumber       string    `db:"po_number"`
-	Type           string    `db:"type"`
-	StartMonth     string    `db:"start_month"`
-	EndMonth       string    `db:"end_month"`
-	Amount         string    `db:"amount"`
-	Balance        string    `db:"balance"`
-	Currency       string    `db:"currency"`
-	AgreementID    *string   `db:"agreement_id"`
-	Note           string    `db:"note"`
-	CreatedAt      time.Time `db:"created_at"`
+	ID             string       `db:"id"`
+	OrganizationID string       `db:"organization_id"`
+	PONumber       string       `db:"po_number"`
+	Type           string       `db:"type"`
+	StartMonth     string       `db:"start_month"`
+	EndMonth       string       `db:"end_month"`
+	Amount         money.Amount `db:"amount"`
+	Balance        money.Amount `db:"balance"`
+	Currency       string       `db:"currency"`
+	AgreementID    *string      `db:"agreement_id"`
+	Note           string       `db:"note"`
+	CreatedAt      time.Time    `db:"created_at"`
+}
+
+// lineItem reads a stored line item, its amounts in its currency (bare
+// where it has none yet).
+func (l *lineRow) lineItem() (LineItem, error) {
+	li := LineItem{ID: l.ID, Type: LineItemType(l.Type), StartMonth: l.StartMonth, EndMonth: l.EndMonth,
+		Amount: l.Amount, Balance: l.Balance, Currency: l.Currency, Note: l.Note}
+	if l.AgreementID != nil {
+		li.AgreementID = *l.AgreementID
+	}
+	if err := li.place(); err != nil {
+		return li, fmt.Errorf("PO %s line item %s: %w", l.PONumber, l.ID, err)
+	}
+	return li, nil
 }
 
 const poColumns = `organization_id, po_number, bill_from, effective_month, expiration_month, admin_status, created_by, created_at, updated_at`
@@ -396,10 +449,9 @@ func (s *PurchaseOrders) get(ctx context.Context, q sqlx.ExtContext, orgID, numb
 		return nil, err
 	}
 	for _, l := range lines {
-		li := LineItem{ID: l.ID, Type: LineItemType(l.Type), StartMonth: l.StartMonth, EndMonth: l.EndMonth,
-			Amount: l.Amount, Balance: l.Balance, Currency: l.Currency, Note: l.Note}
-		if l.AgreementID != nil {
-			li.AgreementID = *l.AgreementID
+		li, err := l.lineItem()
+		if err != nil {
+			return nil, err
 		}
 		po.LineItems = append(po.LineItems, li)
 	}
@@ -528,9 +580,9 @@ type MarketplaceLine struct {
 	AgreementID    string
 	StartMonth     string
 	EndMonth       string
-	Amount         decimal.Decimal
-	Currency       string
-	Note           string
+	// Amount is in the agreement's currency, which the line item takes.
+	Amount money.Amount
+	Note   string
 }
 
 // AddMarketplaceLine adds one marketplace-transaction line item; see
@@ -632,7 +684,7 @@ func (s *PurchaseOrders) AddMarketplaceLines(ctx context.Context, tx sqlx.ExtCon
 			ml := lines[i]
 			li := &LineItem{
 				ID: id.New("poli"), Type: LineMarketplaceTransaction, StartMonth: ml.StartMonth, EndMonth: ml.EndMonth,
-				Amount: cxml.FormatAmount(ml.Amount, ml.Currency), Currency: ml.Currency, AgreementID: ml.AgreementID, Note: ml.Note,
+				Amount: ml.Amount, Currency: ml.Amount.Currency(), AgreementID: ml.AgreementID, Note: ml.Note,
 			}
 			out[i] = li
 			var agreement *string

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/dbtest"
 	"github.com/cxmlgate/punchout/internal/errs"
+	"github.com/cxmlgate/punchout/internal/money"
 	"github.com/cxmlgate/punchout/invoicing"
 	"github.com/cxmlgate/punchout/organization"
 )
@@ -72,7 +72,7 @@ func TestAddMarketplaceLine(t *testing.T) {
 				var err error
 				li, err = pos.AddMarketplaceLine(ctx, tx, invoicing.MarketplaceLine{
 					OrganizationID: "org_a", PONumber: number, AgreementID: "agr_1", StartMonth: "2026-11", EndMonth: end,
-					Amount: decimal.RequireFromString("24000"), Currency: "USD",
+					Amount: money.MustParse("24000", "USD"),
 				}, now)
 				return err
 			})
@@ -91,7 +91,7 @@ func TestAddMarketplaceLine(t *testing.T) {
 			require.Len(t, po.LineItems, 1)
 			li := po.LineItems[0]
 			assert.Equal(t, invoicing.LineMarketplaceTransaction, li.Type)
-			assert.Equal(t, "24000.00", li.Amount)
+			assert.Equal(t, "24000.00", li.Amount.String())
 			assert.Empty(t, li.Balance, "balance tracking is not enabled for marketplace line items")
 			assert.Equal(t, "agr_1", li.AgreementID)
 		})
@@ -167,7 +167,7 @@ func TestPurchaseOrderAPI(t *testing.T) {
 		require.Equal(t, http.StatusCreated, s.API(t, "POST", "/api/v1/purchase-orders", po, &got))
 		assert.Equal(t, "active", got.Status)
 		require.Len(t, got.LineItems, 1)
-		assert.Equal(t, "50000.00", got.LineItems[0].Balance)
+		assert.Equal(t, "50000.00", got.LineItems[0].Balance.String())
 
 		require.Equal(t, http.StatusOK, s.API(t, "GET", "/api/v1/purchase-orders/PO%207%2F2026", nil, &got))
 		assert.Equal(t, "PO 7/2026", got.ID)

@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/shopspring/decimal"
 
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/exchange"
+	"github.com/cxmlgate/punchout/internal/money"
 	"github.com/cxmlgate/punchout/internal/secret"
 )
 
@@ -21,7 +21,7 @@ type Line struct {
 	Item      CartItem
 	Product   catalog.Product
 	Offer     catalog.Offer
-	UnitPrice decimal.Decimal
+	UnitPrice money.Amount
 	// Stale says why the line can no longer be ordered (the offer expired
 	// or was revised since it was added), or "".
 	Stale string
@@ -35,18 +35,21 @@ type Line struct {
 //   - a flexible payment schedule as one item at its total contract value;
 //   - upfront and annual at their contract price;
 //   - free and BYOL at zero.
-func CartPrice(conn *Connection, o *catalog.Offer) decimal.Decimal {
+func CartPrice(conn *Connection, o *catalog.Offer) money.Amount {
 	if o.PricingModel == catalog.PAYG {
-		return conn.PAYGBlanket().Round(cxml.CurrencyDecimals(o.Currency))
+		// A catalog offer's currency is a valid one: In does not fail.
+		blanket, _ := conn.PAYGBlanket().In(o.Currency)
+		return blanket.Round()
 	}
 	v, _ := o.TotalContractValue()
 	return v
 }
 
-// Cart is a session's priced cart.
+// Cart is a session's priced cart. Its currency is its first line's; an
+// empty cart has none, and its Total is absent.
 type Cart struct {
 	Lines    []Line
-	Total    decimal.Decimal
+	Total    money.Amount
 	Currency string
 }
 
@@ -88,7 +91,7 @@ func (s *Carts) load(ctx context.Context, q sqlx.ExtContext, conn *Connection, s
 		return nil, err
 	}
 	now := s.Now()
-	c := &Cart{Total: decimal.Zero}
+	c := &Cart{}
 	for _, it := range items {
 		p, o, err := s.Catalog.GetOffer(ctx, q, it.OfferID)
 		if err != nil {
@@ -106,9 +109,14 @@ func (s *Carts) load(ctx context.Context, q sqlx.ExtContext, conn *Connection, s
 		c.Lines = append(c.Lines, l)
 		if c.Currency == "" {
 			c.Currency = o.Currency
+			if c.Total, err = money.Zero(c.Currency); err != nil {
+				return nil, err
+			}
 		}
 		if o.Currency == c.Currency {
-			c.Total = c.Total.Add(l.UnitPrice.Mul(it.Qty()))
+			if c.Total, err = c.Total.Add(l.UnitPrice.Mul(it.Qty())); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return c, nil

@@ -19,6 +19,7 @@ import (
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/id"
+	"github.com/cxmlgate/punchout/internal/money"
 	"github.com/cxmlgate/punchout/internal/secret"
 	"github.com/cxmlgate/punchout/invoicing"
 	"github.com/cxmlgate/punchout/organization"
@@ -41,7 +42,7 @@ const (
 
 // DefaultPAYGBlanket is the value a pay-as-you-go offer goes into a cart
 // at, in the offer's currency, unless the connection says otherwise.
-var DefaultPAYGBlanket = decimal.RequireFromString("10000.00")
+var DefaultPAYGBlanket = money.Bare(decimal.RequireFromString("10000.00"))
 
 // Credential is a domain and identity, as in a cXML Credential.
 type Credential struct {
@@ -181,11 +182,11 @@ func (c *Connection) Validate() error {
 	if strings.TrimSpace(c.PAYGBlanketAmount) == "" {
 		c.PAYGBlanketAmount = DefaultPAYGBlanket.String()
 	}
-	amt, err := cxml.ParseAmount(c.PAYGBlanketAmount)
-	if err != nil || !amt.IsPositive() {
+	amt, err := money.ParseBare(c.PAYGBlanketAmount)
+	if err != nil || amt.Sign() <= 0 {
 		return errs.E(errs.Invalid, `payg_blanket_amount must be a positive decimal string such as "10000.00"`)
 	}
-	c.PAYGBlanketAmount = cxml.FormatAmount(amt, "")
+	c.PAYGBlanketAmount = amt.String()
 	hosts := make([]string, 0, len(c.AllowedFormPostHosts))
 	for i, h := range c.AllowedFormPostHosts {
 		n, ok := allowListEntry(h)
@@ -254,13 +255,13 @@ func contactsJSON(cs []Contact) string {
 }
 
 // PAYGBlanket is the value a pay-as-you-go offer goes into this
-// connection's carts at, in the offer's currency.
-func (c *Connection) PAYGBlanket() decimal.Decimal {
-	d, err := decimal.NewFromString(c.PAYGBlanketAmount)
-	if err != nil {
+// connection's carts at: bare, since it is in each offer's currency.
+func (c *Connection) PAYGBlanket() money.Amount {
+	a, err := money.ParseBare(c.PAYGBlanketAmount)
+	if err != nil || !a.IsSet() {
 		return DefaultPAYGBlanket
 	}
-	return d
+	return a
 }
 
 // credentialKey is the lookup key of a From/To/Sender triple: domains

@@ -42,7 +42,7 @@ func newAgreementLine(p *catalog.Product, o *catalog.Offer, a *invoicing.Agreeme
 		Start: a.StartDate, End: a.EndDate, PONumber: a.PONumber,
 	}
 	if o.PricingModel != catalog.Free && o.PricingModel != catalog.BYOL {
-		l.ContractValue, l.Currency = a.TotalContractValue, a.Currency
+		l.ContractValue, l.Currency = a.TotalContractValue.String(), a.Currency
 	}
 	return l
 }

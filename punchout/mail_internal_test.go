@@ -7,6 +7,7 @@ import (
 
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/internal/golden"
+	"github.com/cxmlgate/punchout/internal/money"
 	"github.com/cxmlgate/punchout/invoicing"
 )
 
@@ -22,7 +23,7 @@ func TestAgreementMailGolden(t *testing.T) {
 	byol := &catalog.Offer{ID: "off-byol", PricingModel: catalog.BYOL, Currency: "EUR"}
 	payg := &catalog.Offer{ID: "off-payg", PricingModel: catalog.PAYG, Currency: "JPY"}
 	agreement := func(id, end, value, currency, po string) *invoicing.Agreement {
-		return &invoicing.Agreement{ID: id, StartDate: "2026-12-01", EndDate: end, TotalContractValue: value, Currency: currency, PONumber: po}
+		return &invoicing.Agreement{ID: id, StartDate: "2026-12-01", EndDate: end, TotalContractValue: money.MustParse(value, currency), Currency: currency, PONumber: po}
 	}
 	for _, tc := range []struct {
 		golden    string

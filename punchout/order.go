@@ -14,6 +14,7 @@ import (
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/mail"
+	"github.com/cxmlgate/punchout/internal/money"
 	"github.com/cxmlgate/punchout/internal/secret"
 	"github.com/cxmlgate/punchout/invoicing"
 )
@@ -392,11 +393,11 @@ func (o *Orders) validateLine(lookup *lineLookup, r *Request, it cxml.ItemOut, q
 	want := CartPrice(r.Conn, offer)
 	got := it.ItemDetail
 	if got == nil || got.UnitPrice.Empty {
-		return bad(errs.Invalid, "no unit price; the quoted price is %s %s", cxml.FormatAmount(want, offer.Currency), offer.Currency)
+		return bad(errs.Invalid, "no unit price; the quoted price is %s", want.Text())
 	}
-	if !strings.EqualFold(got.UnitPrice.Currency, offer.Currency) || !got.UnitPrice.Amount.Equal(want) {
-		return bad(errs.Invalid, "unit price %s %s does not match the quoted %s %s; order the line at the price the cart returned",
-			got.UnitPrice.String(), got.UnitPrice.Currency, cxml.FormatAmount(want, offer.Currency), offer.Currency)
+	if price, err := money.FromCXML(got.UnitPrice); err != nil || !price.Equal(want) {
+		return bad(errs.Invalid, "unit price %s %s does not match the quoted %s; order the line at the price the cart returned",
+			got.UnitPrice.String(), got.UnitPrice.Currency, want.Text())
 	}
 	return acceptedLine{number: n, product: p, offer: offer, session: sess}, nil
 }

@@ -112,10 +112,10 @@ func TestOrderCreatesAgreementsOnce(t *testing.T) {
 			assert.Equal(t, "dana@democorp.example", a.SubscriberEmail, "the subscribing user is the punchout user")
 		}
 		up := byOffer["offer-cloudsight-annual-contract"]
-		assert.Equal(t, "24000.00", up.TotalContractValue)
+		assert.Equal(t, "24000.00", up.TotalContractValue.String())
 		assert.Equal(t, up.StartDate[:4]+"-", up.StartDate[:5])
 		assert.NotEmpty(t, up.EndDate)
-		assert.Equal(t, "125000.00", byOffer["offer-ledgerflow-private-fps"].TotalContractValue)
+		assert.Equal(t, "125000.00", byOffer["offer-ledgerflow-private-fps"].TotalContractValue.String())
 		assert.Empty(t, byOffer["offer-cloudsight-payg"].TotalContractValue, "PAYG has no contract value")
 
 		// The charge summary lists each charge with its PO number.
@@ -142,7 +142,7 @@ func TestOrderCreatesAgreementsOnce(t *testing.T) {
 		assert.Equal(t, "active", po.Status)
 		assert.Empty(t, po.Contacts)
 		require.Len(t, po.LineItems, 2)
-		amounts := []string{po.LineItems[0].Amount, po.LineItems[1].Amount}
+		amounts := []string{po.LineItems[0].Amount.String(), po.LineItems[1].Amount.String()}
 		assert.ElementsMatch(t, []string{"24000.00", "0.00"}, amounts)
 		for _, li := range po.LineItems {
 			assert.Equal(t, invoicing.LineMarketplaceTransaction, li.Type)

@@ -13,11 +13,10 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/shopspring/decimal"
 
 	"github.com/cxmlgate/punchout/catalog"
-	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/errs"
+	"github.com/cxmlgate/punchout/internal/money"
 	"github.com/cxmlgate/punchout/internal/web"
 	"github.com/cxmlgate/punchout/organization"
 )
@@ -377,7 +376,7 @@ func (p *Pages) Cart(c echo.Context) error {
 	for _, l := range cart.Lines {
 		lv := lineView{
 			OfferID: l.Offer.ID, ProductName: l.Product.Name, Vendor: l.Product.Vendor, Model: l.Offer.PricingModel.Label(),
-			Terms: TermsText(conn, &l.Offer), Price: moneyText(l.UnitPrice, l.Offer.Currency), Stale: l.Stale,
+			Terms: TermsText(conn, &l.Offer), Price: moneyText(l.UnitPrice), Stale: l.Stale,
 		}
 		switch l.Offer.PricingModel {
 		case catalog.PAYG:
@@ -398,7 +397,7 @@ func (p *Pages) Cart(c echo.Context) error {
 	}
 	total := ""
 	if !cart.Empty() {
-		total = moneyText(cart.Total, cart.Currency)
+		total = moneyText(cart.Total)
 	}
 	return p.render(c, http.StatusOK, "cart", struct {
 		*pageContext
@@ -442,7 +441,7 @@ func (p *Pages) Checkout(c echo.Context) error {
 		src+"; frame-ancestors 'self' "+src+"; base-uri 'none'")
 	total := ""
 	if !cart.Empty() {
-		total = moneyText(cart.Total, cart.Currency)
+		total = moneyText(cart.Total)
 	}
 	return p.render(c, http.StatusOK, "checkout", struct {
 		SystemName, Action, Field, Value, Total, Nonce, Target string
@@ -463,8 +462,8 @@ func cannotReturn(conn *Connection, err error) string {
 
 // moneyText writes an amount for people: thousands separators and the
 // currency's own decimals.
-func moneyText(d decimal.Decimal, currency string) string {
-	s := cxml.FormatAmount(d, currency)
+func moneyText(a money.Amount) string {
+	s, currency := a.String(), a.Currency()
 	intPart, frac, _ := strings.Cut(s, ".")
 	neg := strings.HasPrefix(intPart, "-")
 	intPart = strings.TrimPrefix(intPart, "-")
@@ -489,12 +488,12 @@ func moneyText(d decimal.Decimal, currency string) string {
 func PriceText(conn *Connection, o *catalog.Offer) string {
 	switch o.PricingModel {
 	case catalog.Upfront:
-		return moneyText(o.Price, o.Currency)
+		return moneyText(o.Price)
 	case catalog.Annual:
-		return moneyText(o.Price, o.Currency) + " per year"
+		return moneyText(o.Price) + " per year"
 	case catalog.FPS:
 		v, _ := o.TotalContractValue()
-		return moneyText(v, o.Currency) + " total"
+		return moneyText(v) + " total"
 	case catalog.PAYG:
 		return "Pay for what you use"
 	case catalog.Free:
@@ -515,15 +514,15 @@ func TermsText(conn *Connection, o *catalog.Offer) string {
 	case catalog.FPS:
 		var parts []string
 		for _, in := range o.Schedule {
-			parts = append(parts, in.Due+": "+moneyText(in.Amount, o.Currency))
+			parts = append(parts, in.Due+": "+moneyText(in.Amount))
 		}
 		return Term(o) + ". Payments " + strings.Join(parts, "; ") + "."
 	case catalog.PAYG:
 		var parts []string
 		for _, d := range o.Dimensions {
-			parts = append(parts, moneyText(d.UnitPrice, o.Currency)+" per "+d.Unit+" ("+d.Name+")")
+			parts = append(parts, moneyText(d.UnitPrice)+" per "+d.Unit+" ("+d.Name+")")
 		}
-		return strings.Join(parts, "; ") + ". Requested at a blanket value of " + moneyText(CartPrice(conn, o), o.Currency) + "; billed monthly on usage."
+		return strings.Join(parts, "; ") + ". Requested at a blanket value of " + moneyText(CartPrice(conn, o)) + "; billed monthly on usage."
 	case catalog.Free:
 		return "No charge."
 	case catalog.BYOL:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/cxml"
+	"github.com/cxmlgate/punchout/internal/money"
 )
 
 // orderMessage builds the PunchOutOrderMessage of a cart: one ItemIn per
@@ -19,11 +20,11 @@ func (s *Carts) orderMessage(conn *Connection, sess *Session, cart *Cart) *cxml.
 		BuyerCookie:      sess.BuyerCookie,
 		OperationAllowed: operationAllowed(sess.Operation),
 	}
-	currency := cart.Currency
-	if currency == "" {
-		currency = "USD"
+	total := cart.Total
+	if !total.IsSet() {
+		total = money.Must(decimal.Zero, "USD") // An empty cart: nothing, in some currency.
 	}
-	msg.Total = cxml.NewMoney(cart.Total, currency)
+	msg.Total = total.CXML()
 	for i, l := range cart.Lines {
 		it := cxml.ItemIn{
 			Quantity:   l.Item.Qty(),
@@ -33,7 +34,7 @@ func (s *Carts) orderMessage(conn *Connection, sess *Session, cart *Cart) *cxml.
 				SupplierPartAuxiliaryID: QuoteRef{OfferID: l.Offer.ID, Revision: l.Item.OfferRevision, SessionID: sess.ID}.Encode(s.Keys),
 			},
 			ItemDetail: cxml.ItemDetail{
-				UnitPrice:          cxml.NewMoney(l.UnitPrice, l.Offer.Currency),
+				UnitPrice:          l.UnitPrice.CXML(),
 				Descriptions:       []cxml.Description{{Lang: "en-US", Text: description(conn, &l), ShortName: l.Product.Name}},
 				UnitOfMeasure:      UnitOfMeasure(&l.Offer),
 				Classifications:    []cxml.Classification{{Domain: "UNSPSC", Value: l.Product.UNSPSC}},
@@ -103,7 +104,7 @@ func lineExtrinsics(l *Line) []cxml.Extrinsic {
 		xs = append(xs, cxml.Extrinsic{Name: "BlanketValue", Value: "true"})
 	case catalog.FPS:
 		for i, in := range l.Offer.Schedule {
-			xs = append(xs, cxml.Extrinsic{Name: "PaymentSchedule" + decimal.NewFromInt(int64(i+1)).String(), Value: in.Due + " " + cxml.FormatAmount(in.Amount, l.Offer.Currency) + " " + l.Offer.Currency})
+			xs = append(xs, cxml.Extrinsic{Name: "PaymentSchedule" + decimal.NewFromInt(int64(i+1)).String(), Value: in.Due + " " + in.Amount.Text()})
 		}
 	}
 	return xs
