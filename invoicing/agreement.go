@@ -47,6 +47,9 @@ type Agreement struct {
 	CreatedAt          time.Time    `db:"created_at" json:"created_at"`
 	UpdatedAt          time.Time    `db:"updated_at" json:"updated_at"`
 	CancelledAt        *time.Time   `db:"cancelled_at" json:"cancelled_at,omitempty"`
+	// UNSPSC is the product's commodity code when the agreement was
+	// made, which its invoice lines carry.
+	UNSPSC string `db:"unspsc" json:"-"`
 }
 
 // place puts the agreement's amounts, read bare from their columns or from
@@ -68,7 +71,7 @@ func (a *Agreement) UnmarshalJSON(b []byte) error {
 
 const agreementColumns = `id, organization_id, connection_id, order_ref, order_id, line_number, offer_id, offer_revision,
 	product_id, pricing_model, currency, start_date, end_date, total_contract_value, po_number, usage_po_number,
-	status, subscriber_email, subscriber_name, created_at, updated_at, cancelled_at`
+	status, subscriber_email, subscriber_name, created_at, updated_at, cancelled_at, unspsc`
 
 // Charge is one thing an agreement will bill: an upfront fee, an FPS
 // installment, a yearly fee, or a usage dimension billed monthly.
@@ -134,6 +137,10 @@ type NewAgreement struct {
 	UsagePONumber   string
 	SubscriberEmail string
 	SubscriberName  string
+	// Product is the offer's; its UNSPSC code is copied onto the
+	// agreement for the invoice lines. Without it, invoice lines carry
+	// no commodity code.
+	Product *catalog.Product
 }
 
 // Agreements keeps agreements and their charges.
@@ -170,7 +177,7 @@ func (s *Agreements) Create(ctx context.Context, tx sqlx.ExtContext, in NewAgree
 
 const (
 	insertAgreements = `INSERT INTO agreements (` + agreementColumns + `) VALUES `
-	agreementRow     = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	agreementRow     = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	insertCharges    = `INSERT INTO charges (id, agreement_id, sequence, kind, fee, due_date, amount, currency,
 		dimension, unit, unit_price, status, invoice_id, created_at) VALUES `
 	chargeRow = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -201,6 +208,12 @@ func (s *Agreements) CreateMany(ctx context.Context, tx sqlx.ExtContext, ins []N
 		if in.ConnectionID != "" {
 			a.ConnectionID = &in.ConnectionID
 		}
+		if in.Product != nil {
+			if in.Product.ID != o.ProductID {
+				return nil, errs.E(errs.Internal, "offer %s is not an offer of product %s", o.ID, in.Product.ID)
+			}
+			a.UNSPSC = in.Product.UNSPSC
+		}
 		if v, ok := o.TotalContractValue(); ok {
 			a.TotalContractValue = v
 		}
@@ -217,11 +230,11 @@ func (s *Agreements) CreateMany(ctx context.Context, tx sqlx.ExtContext, ins []N
 		return as, nil
 	}
 
-	args := make([]any, 0, 22*len(as))
+	args := make([]any, 0, 23*len(as))
 	for _, a := range as {
 		args = append(args, a.ID, a.OrganizationID, a.ConnectionID, a.OrderRef, a.OrderID, a.LineNumber, a.OfferID, a.OfferRevision,
 			a.ProductID, a.PricingModel, a.Currency, a.StartDate, a.EndDate, a.TotalContractValue, a.PONumber, a.UsagePONumber,
-			a.Status, a.SubscriberEmail, a.SubscriberName, a.CreatedAt, a.UpdatedAt, a.CancelledAt)
+			a.Status, a.SubscriberEmail, a.SubscriberName, a.CreatedAt, a.UpdatedAt, a.CancelledAt, a.UNSPSC)
 	}
 	if err := db.InsertRows(ctx, tx, insertAgreements, agreementRow, args); err != nil {
 		return nil, err

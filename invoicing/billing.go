@@ -149,18 +149,17 @@ type dueCharge struct {
 	EndDate        string       `db:"end_date"`
 	LineNumber     int          `db:"line_number"`
 	OrderDate      time.Time    `db:"order_date"`
-	// ProductUNSPSC is the commodity code of the agreement's product,
-	// which its invoice lines carry.
-	ProductUNSPSC string `db:"product_unspsc"`
+	// UNSPSC is the commodity code of the agreement's product, copied
+	// onto the agreement when it was made, which its invoice lines carry.
+	UNSPSC string `db:"unspsc"`
 }
 
 func (b *Billing) outOfCycle(ctx context.Context, through string) (int, error) {
 	var due []dueCharge
 	err := b.DB.R.SelectContext(ctx, &due, b.DB.Rebind(`SELECT c.agreement_id, c.sequence, c.kind, c.due_date, c.amount, c.currency,
 		a.organization_id, a.connection_id, a.po_number, a.offer_id, a.pricing_model, a.start_date, a.end_date,
-		a.line_number, o.order_date, COALESCE(p.unspsc, '') AS product_unspsc
+		a.line_number, o.order_date, a.unspsc
 		FROM charges c JOIN agreements a ON a.id = c.agreement_id JOIN orders o ON o.id = a.order_ref
-		LEFT JOIN products p ON p.id = a.product_id
 		WHERE c.fee = 'fixed' AND c.status = 'scheduled' AND c.due_date <= ? AND a.status = 'active'
 		ORDER BY c.due_date, c.agreement_id, c.sequence`), through)
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 func subscribe(t *testing.T, s *apptest.Server, offerID, po, usagePO string, start time.Time) *invoicing.Agreement {
 	t.Helper()
 	ctx := context.Background()
-	_, offer, err := s.App.Catalog.GetOffer(ctx, nil, offerID)
+	product, offer, err := s.App.Catalog.GetOffer(ctx, nil, offerID)
 	require.NoError(t, err)
 	var a *invoicing.Agreement
 	require.NoError(t, s.App.DB.Transact(ctx, func(tx *sqlx.Tx) error {
@@ -31,7 +31,7 @@ func subscribe(t *testing.T, s *apptest.Server, offerID, po, usagePO string, sta
 		}
 		a, err = s.App.Agreements.Create(ctx, tx, invoicing.NewAgreement{
 			OrganizationID: "org_demo", ConnectionID: "conn_demo_coupa", OrderRef: ref, OrderID: po, LineNumber: 1,
-			Offer: offer, Start: start, PONumber: po, UsagePONumber: usagePO, SubscriberEmail: "dana@democorp.example",
+			Offer: offer, Product: product, Start: start, PONumber: po, UsagePONumber: usagePO, SubscriberEmail: "dana@democorp.example",
 		})
 		return err
 	}))

@@ -76,8 +76,8 @@ func buildInvoiceDetail(ids *cxml.PayloadIDs, party InvoiceParty, inv *Invoice, 
 	noTax := cxml.Tax{Money: zero, Description: cxml.Description{Lang: "en-US", Text: "No tax charged by the marketplace"}}
 	// The line carries its product's own commodity code.
 	var classes []cxml.Classification
-	if c.ProductUNSPSC != "" {
-		classes = []cxml.Classification{{Domain: "UNSPSC", Value: c.ProductUNSPSC}}
+	if c.UNSPSC != "" {
+		classes = []cxml.Classification{{Domain: "UNSPSC", Value: c.UNSPSC}}
 	}
 	body := &cxml.InvoiceDetailRequest{
 		Header: cxml.InvoiceDetailRequestHeader{

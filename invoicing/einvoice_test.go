@@ -102,7 +102,7 @@ func einvoiceSetupOffer(t *testing.T, dsn, endpoint, offerID string, prepare fun
 		}
 	}
 	ctx := context.Background()
-	_, offer, err := s.App.Catalog.GetOffer(ctx, nil, offerID)
+	product, offer, err := s.App.Catalog.GetOffer(ctx, nil, offerID)
 	require.NoError(t, err)
 	start := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	var agreementID string
@@ -113,7 +113,7 @@ func einvoiceSetupOffer(t *testing.T, dsn, endpoint, offerID string, prepare fun
 			return err
 		}
 		a, err := s.App.Agreements.Create(ctx, tx, invoicing.NewAgreement{OrganizationID: "org_demo", ConnectionID: connID, OrderRef: "ord_inv",
-			OrderID: "PO-INV-1", LineNumber: 1, Offer: offer, Start: start, PONumber: "PO-INV-1"})
+			OrderID: "PO-INV-1", LineNumber: 1, Offer: offer, Product: product, Start: start, PONumber: "PO-INV-1"})
 		if err == nil {
 			agreementID = a.ID
 		}

@@ -459,7 +459,7 @@ func (o *Orders) createAgreements(ctx context.Context, tx *sqlx.Tx, r *Request, 
 		}
 		ins = append(ins, invoicing.NewAgreement{
 			OrganizationID: r.Conn.OrganizationID, ConnectionID: r.Conn.ID, OrderRef: ref, OrderID: orderID,
-			LineNumber: l.number, Offer: l.offer, Start: r.Now, PONumber: orderID, UsagePONumber: usagePO,
+			LineNumber: l.number, Offer: l.offer, Product: l.product, Start: r.Now, PONumber: orderID, UsagePONumber: usagePO,
 			SubscriberEmail: email, SubscriberName: name,
 		})
 	}

@@ -53,7 +53,7 @@ func subscribe(ctx context.Context, tx *sqlx.Tx, agreements *invoicing.Agreement
 	}
 	a, err := agreements.Create(ctx, tx, invoicing.NewAgreement{
 		OrganizationID: s.OrganizationID, ConnectionID: s.ConnectionID, OrderRef: order.ID, OrderID: order.OrderID, LineNumber: 1,
-		Offer: s.Offer, Start: now, PONumber: s.PONumber, UsagePONumber: s.UsagePONumber, SubscriberEmail: s.Email, SubscriberName: s.Name,
+		Offer: s.Offer, Product: s.Product, Start: now, PONumber: s.PONumber, UsagePONumber: s.UsagePONumber, SubscriberEmail: s.Email, SubscriberName: s.Name,
 	})
 	if err != nil {
 		return nil, err

@@ -21,9 +21,23 @@ var migrations embed.FS
 // goose_db_version; on PostgreSQL a session lock keeps two starting
 // servers from migrating at once.
 func (d *DB) migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations")
+	p, err := d.migrations()
 	if err != nil {
 		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// migrations is the goose provider of the embedded migrations on d.
+func (d *DB) migrations() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
 	}
 	var (
 		dialect goose.Dialect
@@ -38,21 +52,16 @@ func (d *DB) migrate(ctx context.Context) error {
 		dialect = goose.DialectPostgres
 		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 120))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 		conn = d.W.DB
 	}
 	p, err := goose.NewProvider(dialect, conn, dialectFS{fsys: sub, engine: d.Engine}, opts...)
 	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
+		return nil, fmt.Errorf("migrations: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	return nil
+	return p, nil
 }
 
 // dialectFS serves the migrations with the column types of the engine.
