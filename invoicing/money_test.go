@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -164,4 +165,91 @@ func TestCXMLInvoiceCarriesTheProductsUNSPSCAndBHD(t *testing.T) {
 			assert.Contains(t, string(doc), `<Money currency="BHD">0.000</Money>`, "the zero tax, in BHD")
 		})
 	}
+}
+
+// Cancelling a prepaid JPY or BHD agreement credits the unused days in
+// the currency's own minor unit, in the stored credit memo and in its
+// cXML; the invoice it credits carries its product's UNSPSC code.
+func TestJPYAndBHDInvoicesAndCreditMemos(t *testing.T) {
+	for _, engine := range []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{{"sqlite", dbtest.SQLiteDSN}, {"postgres", dbtest.PostgresDSN}} {
+		for _, tc := range []struct {
+			offer, unspsc, total, credit, zero string
+		}{
+			// 2026-11-02 to 2027-11-01 is 365 days; cancelled on 2027-05-02,
+			// the 183 days from 2027-05-03 are unused.
+			{"offer-translate-jp-contract", "43232300", "1200000", "-601644", "0"}, // 1200000 x 183/365 = 601643.8…
+			{"offer-gulf-contract", "43231602", "12.345", "-6.189", "0.000"},       // 12.345 x 183/365 = 6.1894…
+		} {
+			t.Run(engine.name+"/"+tc.offer, func(t *testing.T) {
+				ctx := context.Background()
+				c := newCoupa(t)
+				s, invID := einvoiceSetupOffer(t, engine.dsn(t), c.srv.URL+"/cxml/invoices", tc.offer, func(s *apptest.Server) { importMoneyOffers(t, s) })
+				var agreementID, currency string
+				require.NoError(t, s.App.DB.R.Get(&agreementID, s.App.DB.Rebind(`SELECT agreement_id FROM invoices WHERE id = ?`), invID))
+				require.NoError(t, s.App.DB.R.Get(&currency, s.App.DB.Rebind(`SELECT currency FROM invoices WHERE id = ?`), invID))
+				doc, err := s.App.Billing.Document(ctx, invID)
+				require.NoError(t, err)
+				cxmltest.Validate(t, doc)
+				assert.Contains(t, string(doc), `<Money currency="`+currency+`">`+tc.total+`</Money>`)
+				assert.Contains(t, string(doc), `<Classification domain="UNSPSC">`+tc.unspsc+`</Classification>`)
+
+				cancelled := time.Date(2027, 5, 2, 12, 0, 0, 0, time.UTC)
+				require.NoError(t, s.App.DB.Transact(ctx, func(tx *sqlx.Tx) error { return s.App.Agreements.Cancel(ctx, tx, agreementID, cancelled) }))
+				var credit map[string]any
+				for _, inv := range invoices(t, s, "agreement_id="+agreementID) {
+					if inv["purpose"] == "credit_memo" {
+						credit = inv
+					}
+				}
+				require.NotNil(t, credit)
+				assert.Equal(t, tc.credit, credit["total"])
+				assert.Equal(t, currency, credit["currency"])
+				memo, err := s.App.Billing.Document(ctx, credit["id"].(string))
+				require.NoError(t, err)
+				cxmltest.Validate(t, memo)
+				assert.Contains(t, string(memo), `<Money currency="`+currency+`">`+tc.credit+`</Money>`)
+				assert.Contains(t, string(memo), `<Money currency="`+currency+`">`+tc.zero+`</Money>`, "the zero tax")
+			})
+		}
+	}
+}
+
+// A tracked PO line item entered without a currency is drawn down in the
+// currency of the first invoice it takes, which it keeps: its balance has
+// that currency's decimals, and an invoice in another currency no longer
+// goes to it.
+func TestLineItemWithoutCurrencyTakesTheFirstInvoicesCurrency(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, s *apptest.Server) {
+		importMoneyOffers(t, s)
+		require.Equal(t, http.StatusCreated, s.API(t, "POST", "/api/v1/purchase-orders", map[string]any{
+			"id": "PO-ANY", "organization_id": "org_demo", "effective_month": "2026-01", "expiration_month": "2027-12",
+			"line_items": []map[string]any{{"type": "monthly_usage", "start_month": "2026-01", "end_month": "2027-12", "amount": "15"}},
+		}, nil))
+		po := getPO(t, s, "PO-ANY")
+		assert.Equal(t, "15.00", po.LineItems[0].Amount.String(), "no currency yet: two decimals")
+		assert.Equal(t, "", po.LineItems[0].Currency)
+
+		start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+		bhMeter := subscribe(t, s, "offer-gulf-meter", "PO-BH-ORDER", "", start)
+		jpMeter := subscribe(t, s, "offer-translate-jp-meter", "PO-JP-ORDER", "", start)
+		require.Equal(t, http.StatusOK, s.API(t, "POST", "/api/v1/usage", map[string]any{"records": []map[string]any{
+			{"id": "bh1", "agreement_id": bhMeter.ID, "dimension": "entries", "quantity": "100", "time": "2026-10-06T10:00:00Z"},
+			{"id": "jp1", "agreement_id": jpMeter.ID, "dimension": "chars", "quantity": "2", "time": "2026-11-05T10:00:00Z"},
+		}}, nil))
+		run(t, s, "2026-10-31")
+		po = getPO(t, s, "PO-ANY")
+		assert.Equal(t, "BHD", po.LineItems[0].Currency, "the first invoice's currency")
+		assert.Equal(t, "15.000", po.LineItems[0].Amount.String())
+		assert.Equal(t, "2.655", po.LineItems[0].Balance.String(), "15 less the 12.345 BHD invoice, in fils")
+
+		run(t, s, "2026-11-30")
+		list := invoices(t, s, "agreement_id="+jpMeter.ID)
+		require.Len(t, list, 1)
+		assert.Equal(t, "5", list[0]["total"], "2 at JPY 2.5")
+		assert.NotEqual(t, "PO-ANY", list[0]["po_number"], "a BHD line item takes no JPY invoice")
+		assert.Equal(t, "2.655", getPO(t, s, "PO-ANY").LineItems[0].Balance.String())
+	})
 }
