@@ -356,12 +356,7 @@ func (s *Agreements) List(ctx context.Context, q sqlx.ExtContext, f Filter) ([]A
 	if err := sqlx.SelectContext(ctx, q, &out, q.Rebind(query), args...); err != nil {
 		return nil, err
 	}
-	for i := range out {
-		if err := out[i].place(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return out, placeAll(out)
 }
 
 // Charges returns an agreement's charges in order.
@@ -375,12 +370,7 @@ func (s *Agreements) Charges(ctx context.Context, q sqlx.ExtContext, agreementID
 	if err != nil {
 		return nil, err
 	}
-	for i := range out {
-		if err := out[i].place(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return out, placeAll(out)
 }
 
 // ChargeSummary is a charge with the PO number it is (or will be) invoiced

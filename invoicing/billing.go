@@ -802,10 +802,5 @@ func (b *Billing) ListInvoices(ctx context.Context, orgID, agreementID, delivery
 	if err := b.DB.R.SelectContext(ctx, &out, b.DB.Rebind(q), args...); err != nil {
 		return nil, err
 	}
-	for i := range out {
-		if err := out[i].place(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return out, placeAll(out)
 }
