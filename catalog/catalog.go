@@ -74,7 +74,6 @@ type Product struct {
 var (
 	idRe     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$`)
 	unspscRe = regexp.MustCompile(`^[0-9]{8}([0-9]{2})?$`)
-	currRe   = regexp.MustCompile(`^[A-Z]{3}$`)
 )
 
 // Validate checks a product as a seller lists it.
@@ -160,7 +159,7 @@ func (o *Offer) Validate() error {
 	if pricingModels[o.PricingModel] == "" {
 		return bad("pricing_model must be upfront, fps, payg, annual, free or byol")
 	}
-	if !currRe.MatchString(o.Currency) {
+	if _, err := money.Currency(o.Currency); err != nil {
 		return bad("currency must be an ISO 4217 code such as USD")
 	}
 	if err := o.place(); err != nil {

@@ -82,6 +82,8 @@ func TestOfferValidate(t *testing.T) {
 		{"payg without dimensions", func(o *catalog.Offer) { o.PricingModel = catalog.PAYG; o.Price = money.Amount{} }, "dimension"},
 		{"free with price", func(o *catalog.Offer) { o.PricingModel = catalog.Free }, "no price"},
 		{"bad currency", func(o *catalog.Offer) { o.Currency = "dollars" }, "ISO 4217"},
+		{"unknown currency", func(o *catalog.Offer) { o.Currency = "XYZ" }, "ISO 4217"},
+		{"no currency", func(o *catalog.Offer) { o.Currency = "" }, "ISO 4217"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

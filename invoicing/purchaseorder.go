@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/mail"
-	"regexp"
 	"strings"
 	"time"
 
@@ -39,8 +38,6 @@ const (
 	LineMarketplaceTransaction  LineItemType = "marketplace_transaction"
 	LineMarketplaceBlanketUsage LineItemType = "marketplace_blanket_usage"
 )
-
-var currencyRe = regexp.MustCompile(`^[A-Z]{3}$`)
 
 func (t LineItemType) valid() bool {
 	switch t {
@@ -187,7 +184,7 @@ func (li *LineItem) validate(i int) error {
 	}
 	li.Currency = strings.ToUpper(strings.TrimSpace(li.Currency))
 	if li.Currency != "" {
-		if _, err := money.Currency(li.Currency); !currencyRe.MatchString(li.Currency) || err != nil {
+		if _, err := money.Currency(li.Currency); err != nil {
 			return bad("currency must be an ISO 4217 code such as USD")
 		}
 	}

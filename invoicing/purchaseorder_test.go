@@ -196,6 +196,9 @@ func TestPurchaseOrderAPI(t *testing.T) {
 				m["id"], m["line_items"] = "PO-M", []map[string]any{{"type": "marketplace_transaction", "start_month": "2026-01", "end_month": "2026-02", "amount": "1"}}
 			}, 400, "not available for marketplace"},
 			{"bad month", func(m map[string]any) { m["id"], m["effective_month"] = "PO-D", "2026-13" }, 400, "YYYY-MM"},
+			{"unknown currency", func(m map[string]any) {
+				m["id"], m["line_items"] = "PO-X", []map[string]any{{"type": "all", "start_month": "2026-01", "end_month": "2026-02", "amount": "1", "currency": "XYZ"}}
+			}, 400, "ISO 4217"},
 			{"unknown organization", func(m map[string]any) { m["id"], m["organization_id"] = "PO-O", "org_nope" }, 404, "not found"},
 		}
 		for _, tc := range refusals {
