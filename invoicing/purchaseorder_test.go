@@ -196,6 +196,9 @@ func TestPurchaseOrderAPI(t *testing.T) {
 				m["id"], m["line_items"] = "PO-M", []map[string]any{{"type": "marketplace_transaction", "start_month": "2026-01", "end_month": "2026-02", "amount": "1"}}
 			}, 400, "not available for marketplace"},
 			{"bad month", func(m map[string]any) { m["id"], m["effective_month"] = "PO-D", "2026-13" }, 400, "YYYY-MM"},
+			{"amount with a thousands separator", func(m map[string]any) {
+				m["id"], m["line_items"] = "PO-S", []map[string]any{{"type": "all", "start_month": "2026-01", "end_month": "2026-02", "amount": "1,000.00"}}
+			}, 400, `amount "1,000.00" is not a plain decimal`},
 			{"unknown currency", func(m map[string]any) {
 				m["id"], m["line_items"] = "PO-X", []map[string]any{{"type": "all", "start_month": "2026-01", "end_month": "2026-02", "amount": "1", "currency": "XYZ"}}
 			}, 400, "ISO 4217"},

@@ -302,11 +302,16 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 			return err
 		}
 	}
-	v, err := ParseBare(s)
+	if strings.TrimSpace(s) == "" {
+		*a = Amount{}
+		return nil
+	}
+	// The plain parse error: the JSON decoder's caller words the rest.
+	d, err := cxml.ParseAmount(s)
 	if err != nil {
 		return err
 	}
-	*a = v
+	*a = Amount{value: d, set: true}
 	return nil
 }
 

@@ -191,7 +191,9 @@ func TestJSON(t *testing.T) {
 	var l line
 	require.NoError(t, json.Unmarshal([]byte(`{"amount": null}`), &l))
 	assert.False(t, l.Amount.IsSet())
-	assert.Error(t, json.Unmarshal([]byte(`{"amount": "1,000"}`), &l))
+	err = json.Unmarshal([]byte(`{"amount": "1,000"}`), &l)
+	require.Error(t, err)
+	assert.Equal(t, `amount "1,000" is not a plain decimal (use . as the decimal point, no separators)`, err.Error())
 }
 
 // Stored as text; read back bare, then placed in the row's currency.
