@@ -2,13 +2,14 @@
 // ISO 4217 currency, written with that currency's own minor units (JPY 0,
 // USD 2, BHD 3). Catalog offers, agreements and their charges, purchase
 // order line items and their balances, invoices, credit memos and carts
-// all carry their amounts as an Amount; nothing else parses or formats
-// money.
+// all carry their amounts as an Amount: no feature package parses or
+// formats money by itself. (Quantities are not money; they stay decimals.)
 //
 // Storage is one way everywhere: an amount is a TEXT column holding
 // Amount.String (the decimal with at least its currency's decimals: "1500",
 // "24000.00", "12.345"; a usage rate keeps its extra digits, "0.0125"),
-// beside a currency column holding the ISO 4217 code. An absent amount
+// beside a currency column holding the ISO 4217 code; an offer's schedule
+// and dimensions, kept as JSON, hold the same text. An absent amount
 // (the contract value of pay-as-you-go, the amount of an untracked PO line
 // item) is the empty text. A column is scanned into a bare Amount, which
 // its row's currency column then places (Amount.In): a column cannot see
