@@ -288,11 +288,8 @@ func (s *Store) GetOffer(ctx context.Context, q sqlx.ExtContext, offerID string)
 	}
 	var r offerRow
 	err := sqlx.GetContext(ctx, q, &r, q.Rebind(`SELECT `+offerColumns+` FROM offers WHERE id = ?`), offerID)
-	if db.IsNoRows(err) {
-		return nil, nil, errs.E(errs.NotFound, "offer %s does not exist", offerID)
-	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, db.Translate(err, "offer %s does not exist", offerID)
 	}
 	o, err := r.offer()
 	if err != nil {
@@ -308,10 +305,10 @@ func (s *Store) GetOffer(ctx context.Context, q sqlx.ExtContext, offerID string)
 func (s *Store) getProduct(ctx context.Context, q sqlx.ExtContext, productID string) (*Product, error) {
 	var p Product
 	err := sqlx.GetContext(ctx, q, &p, q.Rebind(`SELECT id, name, vendor, type, unspsc, description FROM products WHERE id = ?`), productID)
-	if db.IsNoRows(err) {
-		return nil, errs.E(errs.NotFound, "product %s does not exist", productID)
+	if err != nil {
+		return nil, db.Translate(err, "product %s does not exist", productID)
 	}
-	return &p, err
+	return &p, nil
 }
 
 // Browse returns the products an organization's users may see, each with

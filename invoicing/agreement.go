@@ -311,11 +311,8 @@ func (s *Agreements) Get(ctx context.Context, q sqlx.ExtContext, agreementID str
 	}
 	var a Agreement
 	err := sqlx.GetContext(ctx, q, &a, q.Rebind(`SELECT `+agreementColumns+` FROM agreements WHERE id = ?`), agreementID)
-	if db.IsNoRows(err) {
-		return nil, errs.E(errs.NotFound, "agreement %s not found", agreementID)
-	}
 	if err != nil {
-		return nil, err
+		return nil, db.Translate(err, "agreement %s not found", agreementID)
 	}
 	return &a, a.place()
 }

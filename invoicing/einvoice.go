@@ -135,11 +135,8 @@ func marshalDocument(ids *cxml.PayloadIDs, party InvoiceParty, body cxml.Request
 func (b *Billing) Document(ctx context.Context, invoiceID string) ([]byte, error) {
 	var doc []byte
 	err := b.DB.R.GetContext(ctx, &doc, b.DB.Rebind(`SELECT document FROM invoices WHERE id = ?`), invoiceID)
-	if db.IsNoRows(err) {
-		return nil, errs.E(errs.NotFound, "invoice %s not found", invoiceID)
-	}
 	if err != nil {
-		return nil, err
+		return nil, db.Translate(err, "invoice %s not found", invoiceID)
 	}
 	if len(doc) == 0 {
 		return nil, errs.E(errs.NotFound, "invoice %s has no cXML document: its connection takes no cXML invoices, or it carries no PO", invoiceID)

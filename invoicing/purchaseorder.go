@@ -356,11 +356,8 @@ func (s *PurchaseOrders) Create(ctx context.Context, po *PurchaseOrder) error {
 		}
 		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO purchase_orders (`+poColumns+`) VALUES (?, ?, ?, ?, ?, ?, 'admin', ?, ?)`),
 			po.OrganizationID, po.ID, po.BillFrom, po.EffectiveMonth, po.ExpirationMonth, po.adminStatus, now, now)
-		if db.IsUniqueViolation(err) {
-			return errs.E(errs.Conflict, "purchase order %s already exists in organization %s", po.ID, po.OrganizationID)
-		}
 		if err != nil {
-			return err
+			return db.Translate(err, "purchase order %s already exists in organization %s", po.ID, po.OrganizationID)
 		}
 		if err := replaceContacts(ctx, tx, po.OrganizationID, po.ID, po.Contacts); err != nil {
 			return err
@@ -427,11 +424,8 @@ func (s *PurchaseOrders) Get(ctx context.Context, orgID, number string) (*Purcha
 func (s *PurchaseOrders) get(ctx context.Context, q sqlx.ExtContext, orgID, number string) (*PurchaseOrder, error) {
 	var r poRow
 	err := sqlx.GetContext(ctx, q, &r, q.Rebind(`SELECT `+poColumns+` FROM purchase_orders WHERE organization_id = ? AND po_number = ?`), orgID, number)
-	if db.IsNoRows(err) {
-		return nil, errs.E(errs.NotFound, "purchase order %s not found in organization %s", number, orgID)
-	}
 	if err != nil {
-		return nil, err
+		return nil, db.Translate(err, "purchase order %s not found in organization %s", number, orgID)
 	}
 	po := &PurchaseOrder{
 		ID: r.PONumber, OrganizationID: r.OrganizationID, BillFrom: r.BillFrom, EffectiveMonth: r.EffectiveMonth,

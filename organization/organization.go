@@ -91,10 +91,7 @@ func (s *Store) Create(ctx context.Context, o *Organization) error {
 func Insert(ctx context.Context, tx sqlx.ExtContext, o *Organization) error {
 	_, err := sqlx.NamedExecContext(ctx, tx,
 		`INSERT INTO organizations (id, name, po_mode, created_at) VALUES (:id, :name, :po_mode, :created_at)`, o)
-	if db.IsUniqueViolation(err) {
-		return errs.Wrap(errs.Conflict, err, "organization %s already exists", o.ID)
-	}
-	return err
+	return db.Translate(err, "organization %s already exists", o.ID)
 }
 
 // Get returns the organization with the ID, or a NotFound error.
@@ -106,11 +103,8 @@ func (s *Store) Get(ctx context.Context, orgID string) (*Organization, error) {
 func Get(ctx context.Context, q sqlx.ExtContext, orgID string) (*Organization, error) {
 	var o Organization
 	err := sqlx.GetContext(ctx, q, &o, q.Rebind(`SELECT id, name, po_mode, created_at FROM organizations WHERE id = ?`), orgID)
-	if db.IsNoRows(err) {
-		return nil, errs.E(errs.NotFound, "organization %s not found", orgID)
-	}
 	if err != nil {
-		return nil, err
+		return nil, db.Translate(err, "organization %s not found", orgID)
 	}
 	return &o, nil
 }

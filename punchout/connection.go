@@ -568,11 +568,8 @@ func (s *Connections) Create(ctx context.Context, c *Connection) error {
 			:supplier_identity, :sender_domain, :sender_identity, :credential_key, :secret_digest, :form_post_field,
 			:auto_approve_free_byol, :payg_blanket_amount, :allowed_form_post_hosts, :einvoice_enabled,
 			:einvoice_endpoint, :einvoice_secret, :contacts, :confirm_enabled, :confirm_endpoint, :disabled_at, :created_at)`, row)
-		if db.IsUniqueViolation(err) {
-			return errs.Wrap(errs.Conflict, err, "an enabled connection already uses these From, To and Sender credentials")
-		}
 		if err != nil {
-			return err
+			return db.Translate(err, "an enabled connection already uses these From, To and Sender credentials")
 		}
 		return access.Record(ctx, tx, row.OrganizationID, "connection.create", "connection", row.ID, access.Diff(nil, row.connection()), s.now())
 	})
@@ -587,11 +584,8 @@ func (s *Connections) Create(ctx context.Context, c *Connection) error {
 func (s *Connections) Get(ctx context.Context, connID string) (*Connection, error) {
 	var r connectionRow
 	err := s.db.R.GetContext(ctx, &r, s.db.Rebind(`SELECT `+connectionColumns+` FROM connections WHERE id = ?`), connID)
-	if db.IsNoRows(err) {
-		return nil, errs.E(errs.NotFound, "connection %s not found", connID)
-	}
 	if err != nil {
-		return nil, err
+		return nil, db.Translate(err, "connection %s not found", connID)
 	}
 	return r.connection(), nil
 }
@@ -627,8 +621,8 @@ func (s *Connections) Disable(ctx context.Context, connID string) (*Connection, 
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			var one int
-			if err := tx.GetContext(ctx, &one, tx.Rebind(`SELECT 1 FROM connections WHERE id = ?`), connID); db.IsNoRows(err) {
-				return errs.E(errs.NotFound, "connection %s not found", connID)
+			if err := tx.GetContext(ctx, &one, tx.Rebind(`SELECT 1 FROM connections WHERE id = ?`), connID); err != nil {
+				return db.Translate(err, "connection %s not found", connID)
 			}
 			return nil // Disabled before.
 		}
@@ -779,11 +773,8 @@ func (s *Connections) Update(ctx context.Context, connID string, ch *ConnectionC
 	err := s.db.Transact(ctx, func(tx *sqlx.Tx) error {
 		var r connectionRow
 		err := tx.GetContext(ctx, &r, tx.Rebind(`SELECT `+connectionColumns+` FROM connections WHERE id = ?`), connID)
-		if db.IsNoRows(err) {
-			return errs.E(errs.NotFound, "connection %s not found", connID)
-		}
 		if err != nil {
-			return err
+			return db.Translate(err, "connection %s not found", connID)
 		}
 		c := r.connection()
 		c.SharedSecret = "unchanged-placeholder" // Validated only when changed.

@@ -264,10 +264,10 @@ func (s *Sessions) ByToken(ctx context.Context, token string) (*Session, error) 
 func (s *Sessions) Get(ctx context.Context, q sqlx.ExtContext, sessionID string) (*Session, error) {
 	var sess Session
 	err := sqlx.GetContext(ctx, q, &sess, q.Rebind(`SELECT `+sessionColumns+` FROM punchout_sessions WHERE id = ?`), sessionID)
-	if db.IsNoRows(err) {
-		return nil, errs.E(errs.NotFound, "punchout session %s not found", sessionID)
+	if err != nil {
+		return nil, db.Translate(err, "punchout session %s not found", sessionID)
 	}
-	return &sess, err
+	return &sess, nil
 }
 
 // Items returns the session's cart in the order items were added.

@@ -4,7 +4,8 @@
 // sqlx's Rebind, or named parameters. The few real dialect differences are
 // in this package and nowhere else: column types in migrations
 // (dialectFS), driver error codes (IsUniqueViolation), and the parameter
-// limit of one statement (InsertRows).
+// limit of one statement (InsertRows). Translate is the one place where a
+// driver error becomes an errs code.
 //
 // Writes run in Transact, which begins, runs and commits; each statement
 // runs when it is called. SQLite writes go through one writer connection
@@ -27,6 +28,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // Registers the "pgx" driver.
 	"github.com/jmoiron/sqlx"
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/cxmlgate/punchout/internal/errs"
 )
 
 // Engine names a database engine.
@@ -251,3 +254,17 @@ func IsUniqueViolation(err error) bool {
 
 // IsNoRows reports whether err says a query found nothing.
 func IsNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// Translate turns a driver error into the gateway's error type, with the
+// caller's message for whoever sent the request and err as its cause: a
+// query that found no row becomes errs.NotFound, a unique or primary key
+// violation errs.Conflict. nil and any other error come back unchanged.
+func Translate(err error, format string, args ...any) error {
+	switch {
+	case IsNoRows(err):
+		return errs.Wrap(errs.NotFound, err, format, args...)
+	case IsUniqueViolation(err):
+		return errs.Wrap(errs.Conflict, err, format, args...)
+	}
+	return err
+}

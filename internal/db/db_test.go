@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/dbtest"
+	"github.com/cxmlgate/punchout/internal/errs"
 )
 
 func TestOpenMigratesAndTranslatesErrors(t *testing.T) {
@@ -59,6 +61,36 @@ func TestOpenMigratesAndTranslatesErrors(t *testing.T) {
 		var n int
 		require.NoError(t, d.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM organizations`))
 		assert.Equal(t, 1, n)
+	})
+}
+
+// A real no-rows and a real unique violation, on each engine, become
+// NotFound and Conflict with the caller's message; other errors and nil
+// pass through.
+func TestTranslate(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		insert := func(tx *sqlx.Tx) error {
+			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO organizations (id, name, po_mode, created_at) VALUES (?, ?, ?, ?)`),
+				"org_1", "Acme", "none", time.Now().UTC())
+			return db.Translate(err, "organization %s already exists", "org_1")
+		}
+		require.NoError(t, d.Transact(ctx, insert))
+		err := d.Transact(ctx, insert)
+		assert.Equal(t, errs.Conflict, errs.CodeOf(err), "%v", err)
+		assert.Equal(t, "organization org_1 already exists", errs.MessageOf(err))
+		assert.True(t, db.IsUniqueViolation(err), "the driver error stays the cause: %v", err)
+
+		var name string
+		err = db.Translate(d.R.GetContext(ctx, &name, d.Rebind(`SELECT name FROM organizations WHERE id = ?`), "nope"),
+			"organization %s not found", "nope")
+		assert.Equal(t, errs.NotFound, errs.CodeOf(err), "%v", err)
+		assert.Equal(t, "organization nope not found", errs.MessageOf(err))
+		assert.ErrorIs(t, err, sql.ErrNoRows)
+
+		err = db.Translate(d.R.GetContext(ctx, &name, `SELECT name FROM no_such_table`), "not this")
+		assert.Equal(t, errs.Internal, errs.CodeOf(err), "%v", err)
+		assert.NoError(t, db.Translate(nil, "not this"))
 	})
 }
 

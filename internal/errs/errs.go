@@ -2,8 +2,8 @@
 // *Error with one of a handful of codes, wrapping causes with %w; the edges
 // map each code once: to an HTTP status for the admin API and pages
 // (HTTPStatus) and to a cXML status for /cxml (CXMLStatus). Database
-// driver errors are translated into these codes in internal/db, nowhere
-// else.
+// driver errors are translated into these codes in internal/db
+// (db.Translate), nowhere else.
 package errs
 
 import (

@@ -451,11 +451,8 @@ func Get(ctx context.Context, q sqlx.ExtContext, recordID string) (*Detail, erro
 		Document []byte `db:"document"`
 	}
 	err := sqlx.GetContext(ctx, q, &r, q.Rebind(`SELECT `+entryColumns+`, document FROM exchanges WHERE id = ?`), recordID)
-	if db.IsNoRows(err) {
-		return nil, errs.E(errs.NotFound, "exchange %s does not exist", recordID)
-	}
 	if err != nil {
-		return nil, err
+		return nil, db.Translate(err, "exchange %s does not exist", recordID)
 	}
 	doc, ok := cxml.RedactDocument(r.Document)
 	if !ok {
