@@ -9,6 +9,12 @@
 // invoicing never imports punchout, and reads a connection's invoicing
 // details through the Parties interface.
 //
-// The notices to purchase order contacts (balance below 75%, expiry) are
+// Agreements made without an OrderRequest (a free or BYOL offer
+// auto-approved on the punchout pages, a purchase with a PO number entered
+// at checkout) are made by Agreements.Subscribe.
+//
+// The mail announcing new agreements to their subscriber (AgreementMail),
+// the notices to purchase order contacts (balance below 75%, expiry) and
+// the one to a connection's contacts (an invoice not delivered) are
 // worded in templates/mail_*.txt, as package mail describes.
 package invoicing

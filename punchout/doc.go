@@ -10,7 +10,7 @@
 // through invoicing.Parties, which Connections implements and the
 // composition root wires in.
 //
-// The mail announcing new agreements is worded in
-// templates/mail_agreement*.txt (see package mail for the convention);
-// the HTML pages beside them are the punchout and checkout pages.
+// The mail announcing new agreements is invoicing's (AgreementMail).
+// templates/ holds the HTML pages: the catalog, the cart and the checkout
+// page that returns the cart to the procurement system.
 package punchout

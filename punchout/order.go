@@ -481,11 +481,11 @@ func (o *Orders) createAgreements(ctx context.Context, tx *sqlx.Tx, r *Request, 
 		mails[k] = append(mails[k], i)
 	}
 	for _, k := range who {
-		m := agreementMail{Name: k.name, Via: r.Conn.SystemName()}
+		m := invoicing.AgreementMail{Name: k.name, Via: r.Conn.SystemName()}
 		for _, i := range mails[k] {
-			m.Agreements = append(m.Agreements, newAgreementLine(lines[i].product, lines[i].offer, as[i]))
+			m.Agreements = append(m.Agreements, invoicing.NewAgreementLine(lines[i].product, lines[i].offer, as[i]))
 		}
-		subject, body, err := m.render()
+		subject, body, err := m.Render()
 		if err != nil {
 			return nil, err
 		}

@@ -11,65 +11,11 @@ import (
 
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/internal/errs"
-	"github.com/cxmlgate/punchout/internal/id"
 	"github.com/cxmlgate/punchout/internal/mail"
 	"github.com/cxmlgate/punchout/internal/web"
 	"github.com/cxmlgate/punchout/invoicing"
 	"github.com/cxmlgate/punchout/organization"
 )
-
-// Subscription is an agreement made without an OrderRequest: a free or
-// BYOL offer auto-approved from the start page, or a purchase with a PO
-// number entered at checkout.
-type Subscription struct {
-	OrganizationID string
-	ConnectionID   string
-	Source         string // auto_approval or checkout
-	Product        *catalog.Product
-	Offer          *catalog.Offer
-	PONumber       string
-	UsagePONumber  string
-	Email, Name    string
-	Via            string
-	// Session is the punchout session an auto-approval comes from; its
-	// cart must not have been returned (nil for checkout purchases).
-	Session *Session
-}
-
-// subscribe records the order and creates the agreement inside tx, and
-// queues the subscriber's email.
-func subscribe(ctx context.Context, tx *sqlx.Tx, agreements *invoicing.Agreements, outbox *mail.Outbox, s Subscription, now time.Time) (*invoicing.Agreement, error) {
-	var conn *string
-	if s.ConnectionID != "" {
-		conn = &s.ConnectionID
-	}
-	order := &invoicing.Order{
-		OrganizationID: s.OrganizationID, ConnectionID: conn, PONumber: s.PONumber, Type: "new", Source: s.Source,
-		OrderID:   id.New(map[string]string{invoicing.SourceAutoApproval: "auto", invoicing.SourceCheckout: "chk"}[s.Source]),
-		OrderDate: now, CreatedAt: now,
-	}
-	if _, err := invoicing.RecordOrder(ctx, tx, order); err != nil {
-		return nil, err
-	}
-	a, err := agreements.Create(ctx, tx, invoicing.NewAgreement{
-		OrganizationID: s.OrganizationID, ConnectionID: s.ConnectionID, OrderRef: order.ID, OrderID: order.OrderID, LineNumber: 1,
-		Offer: s.Offer, Product: s.Product, Start: now, PONumber: s.PONumber, UsagePONumber: s.UsagePONumber, SubscriberEmail: s.Email, SubscriberName: s.Name,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if s.Email != "" {
-		m := agreementMail{Name: s.Name, Via: s.Via, Agreements: []agreementLine{newAgreementLine(s.Product, s.Offer, a)}}
-		subject, body, err := m.render()
-		if err != nil {
-			return nil, err
-		}
-		if _, err := outbox.Enqueue(ctx, tx, s.OrganizationID, s.Email, subject, body, now); err != nil && !errs.Is(err, errs.Invalid) {
-			return nil, err
-		}
-	}
-	return a, nil
-}
 
 // CheckoutEligible says whether an offer may be bought with a PO number
 // entered at checkout (seeds 000 and 001): SaaS contracts, professional
@@ -102,14 +48,15 @@ type Subscriptions struct {
 }
 
 // create checks the organization's private marketplace and subscribes,
-// in one transaction.
-func (s *Subscriptions) create(ctx context.Context, sub Subscription) (*invoicing.Agreement, error) {
+// in one transaction. sess is the punchout session an auto-approval comes
+// from; its cart must not have been returned (nil for checkout purchases).
+func (s *Subscriptions) create(ctx context.Context, sess *Session, sub invoicing.Subscription) (*invoicing.Agreement, error) {
 	var a *invoicing.Agreement
 	err := s.DB.Transact(ctx, func(tx *sqlx.Tx) error {
 		// A session that ended between the page's check and now (its cart
 		// returned by a checkout racing this request) subscribes nothing.
-		if sub.Session != nil {
-			if err := s.Sessions.LockOpen(ctx, tx, sub.Session.ID); err != nil {
+		if sess != nil {
+			if err := s.Sessions.LockOpen(ctx, tx, sess.ID); err != nil {
 				return err
 			}
 		}
@@ -119,7 +66,7 @@ func (s *Subscriptions) create(ctx context.Context, sub Subscription) (*invoicin
 			return errs.E(errs.Forbidden, "%s is not in your organization's private marketplace", sub.Product.Name)
 		}
 		var err error
-		a, err = subscribe(ctx, tx, s.Agreements, s.Mail, sub, s.Now())
+		a, err = s.Agreements.Subscribe(ctx, tx, s.Mail, sub, s.Now())
 		return err
 	})
 	return a, err
@@ -146,9 +93,9 @@ func (s *Subscriptions) AutoApprove(ctx context.Context, sess *Session, conn *Co
 		return nil, nil, nil, errs.E(errs.Expired, "this offer has expired")
 	}
 	u := sess.User()
-	a, err := s.create(ctx, Subscription{
+	a, err := s.create(ctx, sess, invoicing.Subscription{
 		OrganizationID: sess.OrganizationID, ConnectionID: conn.ID, Source: invoicing.SourceAutoApproval, Product: prod, Offer: o,
-		Email: u.Email, Name: u.DisplayName(), Session: sess,
+		Email: u.Email, Name: u.DisplayName(),
 	})
 	return prod, o, a, err
 }
@@ -195,7 +142,7 @@ func (s *Subscriptions) AtCheckout(ctx context.Context, in CheckoutOrder) (*invo
 	if o.Expired(s.Now()) {
 		return nil, errs.E(errs.Expired, "offer %s expired on %s; ask the seller for a new one", o.ID, o.ExpiresAt.UTC().Format(time.DateOnly))
 	}
-	return s.create(ctx, Subscription{
+	return s.create(ctx, nil, invoicing.Subscription{
 		OrganizationID: org.ID, Source: invoicing.SourceCheckout, Product: p, Offer: o, PONumber: po, UsagePONumber: usagePO,
 		Email: strings.TrimSpace(in.SubscriberEmail), Name: strings.TrimSpace(in.SubscriberName),
 	})
