@@ -11,7 +11,8 @@
 //
 // Agreements made without an OrderRequest (a free or BYOL offer
 // auto-approved on the punchout pages, a purchase with a PO number entered
-// at checkout) are made by Agreements.Subscribe.
+// at checkout) are made by Agreements.Subscribe, for packages punchout and
+// checkout.
 //
 // The mail announcing new agreements to their subscriber (AgreementMail),
 // the notices to purchase order contacts (balance below 75%, expiry) and

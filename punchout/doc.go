@@ -10,7 +10,11 @@
 // through invoicing.Parties, which Connections implements and the
 // composition root wires in.
 //
-// The mail announcing new agreements is invoicing's (AgreementMail).
-// templates/ holds the HTML pages: the catalog, the cart and the checkout
-// page that returns the cart to the procurement system.
+// Free and BYOL offers a connection auto-approves are subscribed to from
+// the pages (AutoApprovals), through invoicing.Agreements.Subscribe;
+// purchases with a PO number entered at checkout, where no procurement
+// system is involved, are package checkout's. The mail announcing new
+// agreements is invoicing's (AgreementMail). templates/ holds the HTML
+// pages: the catalog, the cart and the checkout page that returns the
+// cart to the procurement system.
 package punchout

@@ -42,7 +42,8 @@ var pageTemplates = func() map[string]*template.Template {
 // buyer's iframe and two punchouts in one browser stay apart.
 //
 // The pages change nothing themselves: carts change through Carts, and
-// subscriptions through Subscriptions, each in transactions of its own.
+// auto-approved subscriptions through AutoApprovals, each in transactions
+// of its own.
 type Pages struct {
 	Sessions    *Sessions
 	Connections *Connections
@@ -50,8 +51,8 @@ type Pages struct {
 	Orgs        *organization.Store
 	// Carts shows, changes and returns the session's cart.
 	Carts *Carts
-	// Subscriptions makes the agreements of auto-approved offers.
-	Subscriptions *Subscriptions
+	// AutoApprovals makes the agreements of auto-approved offers.
+	AutoApprovals *AutoApprovals
 	BaseURL       string
 	Now           func() time.Time
 }
@@ -348,7 +349,7 @@ func (p *Pages) RemoveFromCart(c echo.Context) error {
 // subscribe answers the Subscribe button: the agreement of a free or BYOL
 // offer, made at once where the connection auto-approves them.
 func (p *Pages) subscribe(c echo.Context, sess *Session, conn *Connection, pc *pageContext, offerID string) error {
-	prod, o, a, err := p.Subscriptions.AutoApprove(c.Request().Context(), sess, conn, offerID)
+	prod, o, a, err := p.AutoApprovals.Subscribe(c.Request().Context(), sess, conn, offerID)
 	if err != nil {
 		return p.renderError(c, ended(err, sess, conn, pc))
 	}

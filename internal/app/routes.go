@@ -10,6 +10,7 @@ import (
 
 	apidoc "github.com/cxmlgate/punchout/api"
 	"github.com/cxmlgate/punchout/catalog"
+	"github.com/cxmlgate/punchout/checkout"
 	"github.com/cxmlgate/punchout/internal/access"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/exchange"
@@ -26,13 +27,14 @@ func (a *App) routes() {
 	orgs := &organization.HTTP{Store: a.Organizations}
 	cat := &catalog.HTTP{Store: a.Catalog}
 	inv := &invoicing.HTTP{POs: a.POs, Agreements: a.Agreements, Billing: a.Billing}
-	subs := &punchout.Subscriptions{DB: a.DB, Sessions: a.Sessions, Orgs: a.Organizations, Catalog: a.Catalog, Agreements: a.Agreements, Mail: a.Mail, Now: a.Config.Now}
+	autoApprovals := &punchout.AutoApprovals{DB: a.DB, Sessions: a.Sessions, Catalog: a.Catalog, Agreements: a.Agreements, Mail: a.Mail, Now: a.Config.Now}
 	carts := &punchout.Carts{DB: a.DB, Sessions: a.Sessions, Catalog: a.Catalog, Keys: a.Keys, IDs: a.IDs, Now: a.Config.Now}
 	pages := &punchout.Pages{
 		Sessions: a.Sessions, Connections: a.Connections, Catalog: a.Catalog, Orgs: a.Organizations,
-		Carts: carts, Subscriptions: subs, BaseURL: a.Config.BaseURL, Now: a.Config.Now,
+		Carts: carts, AutoApprovals: autoApprovals, BaseURL: a.Config.BaseURL, Now: a.Config.Now,
 	}
-	checkout := &punchout.CheckoutHTTP{Subscriptions: subs}
+	atCheckout := &checkout.HTTP{Subscriptions: &checkout.Subscriptions{
+		DB: a.DB, Orgs: a.Organizations, Catalog: a.Catalog, Agreements: a.Agreements, Mail: a.Mail, Now: a.Config.Now}}
 	exchanges := &exchange.HTTP{DB: a.DB.R}
 	outbox := &mail.HTTP{DB: a.DB.R}
 	po := &punchout.HTTP{Endpoint: a.Endpoint, Connections: a.Connections, MaxBytes: a.Config.MaxBodyBytes, Metrics: a.Metrics,
@@ -122,7 +124,7 @@ func (a *App) routes() {
 	api.Handle(http.MethodPatch, "/agreements/:id", inv.PatchAgreement, owned(access.Billing, "agreement", agreementOrg))
 	api.Handle(http.MethodGet, "/agreements/:id/charges", inv.AgreementCharges, owned(access.Viewer, "agreement", agreementOrg))
 	api.Handle(http.MethodGet, "/outbox", outbox.List, queryOrg(access.Billing))
-	api.Handle(http.MethodPost, "/subscriptions", checkout.Subscribe, bodyOrg(access.Billing))
+	api.Handle(http.MethodPost, "/subscriptions", atCheckout.Subscribe, bodyOrg(access.Billing))
 	api.Handle(http.MethodPost, "/usage", inv.PostUsage, usage)
 	api.Handle(http.MethodGet, "/invoices", inv.ListInvoices, queryOrg(access.Viewer))
 	api.Handle(http.MethodGet, "/invoices/:id/cxml", inv.InvoiceCXML, owned(access.Viewer, "invoice", invoiceOrg))

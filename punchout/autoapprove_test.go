@@ -1,6 +1,7 @@
 package punchout_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,7 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cxmlgate/punchout/internal/apptest"
+	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/invoicing"
+	"github.com/cxmlgate/punchout/punchout"
 )
 
 // The demo Ariba connection auto-approves free and BYOL offers; the demo
@@ -55,40 +58,25 @@ func TestAutoApprovalSubscribesAtOnce(t *testing.T) {
 	})
 }
 
-func TestPOEntryAtCheckout(t *testing.T) {
+// An auto-approval that lost a race with its session's checkout (the page
+// saw the session open, the cart went back before the subscription's
+// transaction) subscribes nothing: the transaction checks the session
+// again.
+func TestAutoApprovalAfterReturnSubscribesNothing(t *testing.T) {
 	apptest.Engines(t, func(t *testing.T, s *apptest.Server) {
-		var org struct{ ID string }
-		require.Equal(t, 201, s.API(t, "POST", "/api/v1/organizations", map[string]string{"name": "Checkout Co", "po_mode": "checkout"}, &org))
-		sub := func(offer, po string) (int, map[string]any) {
-			var out map[string]any
-			code := s.API(t, "POST", "/api/v1/subscriptions", map[string]string{
-				"organization_id": org.ID, "offer_id": offer, "po_number": po, "subscriber_email": "ops@checkout.example",
-			}, &out)
-			return code, out
-		}
-		code, out := sub("offer-cloudsight-annual-contract", "CHK-"+strings.Repeat("7", 196))
-		require.Equal(t, 201, code, out)
-		assert.Equal(t, "CHK-"+strings.Repeat("7", 196), out["po_number"], "a PO number of 200 characters")
-		code, _ = sub("offer-migration-assessment", "CHK-1")
-		assert.Equal(t, 201, code, "professional services may be bought with a PO at checkout")
-		code, _ = sub("offer-hardened-linux-annual", "CHK-1")
-		assert.Equal(t, 201, code, "server products with annual pricing")
-		code, out = sub("offer-cloudsight-payg", "CHK-1")
-		assert.Equal(t, 403, code, "PAYG is not eligible: %v", out)
-		code, out = sub("offer-teamchat-free", "CHK-1")
-		assert.Equal(t, 403, code, "free SaaS is not a contract: %v", out)
-		code, out = sub("offer-cloudsight-annual-contract", strings.Repeat("x", 201))
-		assert.Equal(t, 400, code, "%v", out)
-
-		var po invoicing.PurchaseOrder
-		require.Equal(t, 200, s.API(t, "GET", "/api/v1/purchase-orders/CHK-1?organization_id="+org.ID, nil, &po))
-		assert.Len(t, po.LineItems, 2, "the same PO rules apply: one marketplace line item per contract")
-
-		// An organization integrated with its procurement system does not
-		// take PO numbers at checkout.
-		var e struct{ Error struct{ Message string } }
-		assert.Equal(t, 409, s.API(t, "POST", "/api/v1/subscriptions", map[string]string{
-			"organization_id": "org_demo", "offer_id": "offer-cloudsight-annual-contract", "po_number": "X"}, &e))
-		assert.Contains(t, e.Error.Message, "never both")
+		ctx := context.Background()
+		start := startPage(t, s, setupRequest("ariba", "sub-race@x", "create", "ck-sub-race", aribaBuyerURL, ""))
+		sess, err := s.App.Sessions.Get(ctx, s.App.DB.R, sessionID(start))
+		require.NoError(t, err)
+		conn, err := s.App.Connections.Get(ctx, sess.ConnectionID)
+		require.NoError(t, err)
+		newShopper(t).checkout(start) // the session, as sess still shows it, is open
+		before := count(t, s, "agreements")
+		auto := &punchout.AutoApprovals{DB: s.App.DB, Sessions: s.App.Sessions,
+			Catalog: s.App.Catalog, Agreements: s.App.Agreements, Mail: s.App.Mail, Now: s.App.Config.Now}
+		_, _, _, err = auto.Subscribe(ctx, sess, conn, "offer-teamchat-free")
+		assert.ErrorIs(t, err, punchout.ErrCartReturned)
+		assert.True(t, errs.Is(err, errs.Conflict))
+		assert.Equal(t, before, count(t, s, "agreements"))
 	})
 }
