@@ -185,6 +185,9 @@ func TestImportBrowseAndPrivateMarketplace(t *testing.T) {
 		assert.Len(t, a, 2, "other organizations are not affected")
 		err = s.SetPrivateMarketplace(ctx, &catalog.PrivateMarketplace{OrganizationID: "org_b", Enabled: true, ProductIDs: []string{"nope"}})
 		assert.True(t, errs.Is(err, errs.Invalid))
+		err = s.SetPrivateMarketplace(ctx, &catalog.PrivateMarketplace{OrganizationID: "org_nope", Enabled: true})
+		assert.Equal(t, errs.NotFound, errs.CodeOf(err), "%v", err)
+		assert.Equal(t, "organization org_nope not found", errs.MessageOf(err))
 
 		// A bad file changes nothing.
 		bad := catalog.File{Offers: []catalog.Offer{{ID: "o-new", ProductID: "p-missing", PricingModel: catalog.Free, Currency: "USD"}}}
@@ -192,5 +195,9 @@ func TestImportBrowseAndPrivateMarketplace(t *testing.T) {
 		assert.True(t, errs.Is(err, errs.Invalid))
 		_, _, err = s.GetOffer(ctx, nil, "o-new")
 		assert.True(t, errs.Is(err, errs.NotFound))
+		stray := catalog.File{Offers: []catalog.Offer{{ID: "o-new", ProductID: "p-saas", PricingModel: catalog.Free, Currency: "USD", PrivateToOrganizationID: "org_nope"}}}
+		_, err = s.Import(ctx, &stray)
+		assert.Equal(t, errs.Invalid, errs.CodeOf(err), "%v", err)
+		assert.Equal(t, "offer o-new: private_to_organization_id org_nope is not an organization", errs.MessageOf(err))
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/errs"
 	"github.com/cxmlgate/punchout/internal/money"
+	"github.com/cxmlgate/punchout/organization"
 )
 
 // Store keeps the catalog.
@@ -231,12 +232,10 @@ func (s *Store) Import(ctx context.Context, f *File) (*ImportResult, error) {
 				return errs.E(errs.Invalid, "offer %s: product %s is neither in the file nor in the catalog", o.ID, o.ProductID)
 			}
 			if o.PrivateToOrganizationID != "" {
-				var oexists int
-				if err := tx.GetContext(ctx, &oexists, tx.Rebind(`SELECT COUNT(*) FROM organizations WHERE id = ?`), o.PrivateToOrganizationID); err != nil {
-					return err
-				}
-				if oexists == 0 {
+				if _, err := organization.Get(ctx, tx, o.PrivateToOrganizationID); errs.Is(err, errs.NotFound) {
 					return errs.E(errs.Invalid, "offer %s: private_to_organization_id %s is not an organization", o.ID, o.PrivateToOrganizationID)
+				} else if err != nil {
+					return err
 				}
 			}
 			row, err := toRow(o, now)
@@ -407,12 +406,8 @@ func (s *Store) SetPrivateMarketplace(ctx context.Context, pm *PrivateMarketplac
 		return err
 	}
 	return s.db.Transact(ctx, func(tx *sqlx.Tx) error {
-		var n int
-		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM organizations WHERE id = ?`), pm.OrganizationID); err != nil {
+		if _, err := organization.Get(ctx, tx, pm.OrganizationID); err != nil {
 			return err
-		}
-		if n == 0 {
-			return errs.E(errs.NotFound, "organization %s not found", pm.OrganizationID)
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM private_marketplace_products WHERE organization_id = ?`), pm.OrganizationID); err != nil {
 			return err
