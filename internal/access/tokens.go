@@ -111,7 +111,9 @@ func utcPtr(t *time.Time) *time.Time {
 	return &u
 }
 
-// organizationExists refuses an unknown organization (NotFound).
+// organizationExists refuses an unknown organization (NotFound). It
+// counts rows itself: package organization records its changes through
+// this package (Record), so this one cannot ask organization.Get.
 func organizationExists(ctx context.Context, tx *sqlx.Tx, org string) error {
 	if org == "" {
 		return nil

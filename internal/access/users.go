@@ -121,11 +121,8 @@ func (s *Users) Create(ctx context.Context, p Principal, nu NewUser) (*User, err
 		}
 		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			u.ID, u.OrganizationID, u.Email, u.Name, u.Role, u.PasswordHash, u.Disabled, u.CreatedAt, u.UpdatedAt, u.LastSignInAt)
-		if db.IsUniqueViolation(err) {
-			return errs.E(errs.Conflict, "a user with the email %s exists already", email)
-		}
 		if err != nil {
-			return err
+			return db.Translate(err, "a user with the email %s exists already", email)
 		}
 		return Record(ctx, tx, nu.OrganizationID, "user.create", "user", u.ID, Diff(nil, u), now)
 	})
@@ -259,11 +256,8 @@ func (s *Users) ByEmail(ctx context.Context, email string) (*User, error) {
 	}
 	var u User
 	err = s.DB.R.GetContext(ctx, &u, s.DB.Rebind(`SELECT `+userColumns+` FROM users WHERE email = ?`), e)
-	if db.IsNoRows(err) {
-		return nil, errs.E(errs.NotFound, "no user with email %s", e)
-	}
 	if err != nil {
-		return nil, err
+		return nil, db.Translate(err, "no user with email %s", e)
 	}
 	u.fill()
 	return &u, nil
