@@ -770,10 +770,10 @@ func (b *Billing) FailedInvoices(ctx context.Context) (int, error) {
 func (b *Billing) InvoiceOrganization(ctx context.Context, invoiceID string) (string, error) {
 	var org string
 	err := b.DB.R.GetContext(ctx, &org, b.DB.Rebind(`SELECT organization_id FROM invoices WHERE id = ?`), invoiceID)
-	if db.IsNoRows(err) {
-		return "", errs.E(errs.NotFound, "invoice %s not found", invoiceID)
+	if err != nil {
+		return "", db.Translate(err, "invoice %s not found", invoiceID)
 	}
-	return org, err
+	return org, nil
 }
 
 // ListInvoices returns invoices of an organization and/or agreement.
