@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
@@ -363,33 +362,14 @@ func (a *App) PurgeExchanges(ctx context.Context) {
 }
 
 // backfillJobs inserts the jobs of the invoices and mail that were
-// waiting when migration 00009 moved them onto the job queue, each in
-// the transaction that deletes its backfill row.
+// waiting when migration 00009 moved them onto the job queue.
 func (a *App) backfillJobs(ctx context.Context) error {
-	for {
-		var rows []struct{ Kind, Ref string }
-		if err := a.DB.R.SelectContext(ctx, &rows, `SELECT kind, ref FROM jobs_backfill ORDER BY kind, ref LIMIT 500`); err != nil || len(rows) == 0 {
-			return err
+	return a.Jobs.Backfill(ctx, a.DB, func(kind, ref string) river.JobArgs {
+		if kind == (mail.SendMail{}).Kind() {
+			return mail.SendMail{MailID: ref}
 		}
-		err := a.DB.Transact(ctx, func(tx *sqlx.Tx) error {
-			for _, r := range rows {
-				var args river.JobArgs = invoicing.DeliverInvoice{InvoiceID: r.Ref}
-				if r.Kind == (mail.SendMail{}).Kind() {
-					args = mail.SendMail{MailID: r.Ref}
-				}
-				if err := a.Jobs.Insert(ctx, tx, args); err != nil {
-					return err
-				}
-				if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM jobs_backfill WHERE kind = ? AND ref = ?`), r.Kind, r.Ref); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
+		return invoicing.DeliverInvoice{InvoiceID: ref}
+	})
 }
 
 // Handler is the gateway's HTTP handler.

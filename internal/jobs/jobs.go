@@ -211,3 +211,30 @@ func (q *Queue) Pending(ctx context.Context, by time.Time) (int, error) {
 	}
 	return n, nil
 }
+
+// Backfill inserts a job for each row of jobs_backfill (the invoices and
+// mail that were waiting when migration 00009 moved them onto the
+// queue), each in the transaction that deletes its row, so each is
+// inserted once; args makes a row's job.
+func (q *Queue) Backfill(ctx context.Context, d *db.DB, args func(kind, ref string) river.JobArgs) error {
+	for {
+		var rows []struct{ Kind, Ref string }
+		if err := d.R.SelectContext(ctx, &rows, `SELECT kind, ref FROM jobs_backfill ORDER BY kind, ref LIMIT 500`); err != nil || len(rows) == 0 {
+			return err
+		}
+		err := d.Transact(ctx, func(tx *sqlx.Tx) error {
+			for _, r := range rows {
+				if err := q.Insert(ctx, tx, args(r.Kind, r.Ref)); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM jobs_backfill WHERE kind = ? AND ref = ?`), r.Kind, r.Ref); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+}
