@@ -69,3 +69,59 @@ func TestLimiterBounded(t *testing.T) {
 	require.True(t, l.Blocked("198.51.100.1"))
 	require.False(t, l.Blocked("not an address"))
 }
+
+// TestAccounts: an account is blocked after its burst of failures, for
+// as long as Wait says; another account and a reset one are not; and the
+// number of accounts kept stays bounded however many are tried.
+func TestAccounts(t *testing.T) {
+	tests := []struct {
+		name      string
+		fails     int
+		advance   time.Duration
+		reset     bool
+		blocked   bool
+		wait      time.Duration
+		otherFree bool
+	}{
+		{name: "under the burst", fails: 2},
+		{name: "burst used up", fails: 3, blocked: true, wait: time.Minute},
+		{name: "failing while blocked costs nothing more", fails: 5, blocked: true, wait: time.Minute},
+		{name: "refills with time", fails: 3, advance: time.Minute},
+		{name: "half refilled", fails: 3, advance: 30 * time.Second, blocked: true, wait: 30 * time.Second},
+		{name: "a sign-in resets it", fails: 3, reset: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &clock{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+			a := NewAccounts(1.0/60, 3, 0, c.now)
+			for range tc.fails {
+				a.Fail("ada@example.com")
+			}
+			c.advance(tc.advance)
+			if tc.reset {
+				a.Reset("ada@example.com")
+			}
+			require.Equal(t, tc.blocked, a.Blocked("ada@example.com"))
+			require.InDelta(t, tc.wait.Seconds(), a.Wait("ada@example.com").Seconds(), 0.01)
+			require.False(t, a.Blocked("grace@example.com"), "another account")
+		})
+	}
+
+	c := &clock{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	a := NewAccounts(1.0/60, 3, 50, c.now)
+	for i := range 5_000 {
+		a.Fail(fmt.Sprintf("user%d@example.com", i))
+		require.LessOrEqual(t, a.Len(), 50)
+	}
+}
+
+func TestLimiterWait(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	l := New(1, 2, 0, c.now)
+	require.Zero(t, l.Wait("192.0.2.7"))
+	l.Fail("192.0.2.7")
+	l.Fail("192.0.2.7")
+	require.Equal(t, time.Second, l.Wait("192.0.2.7"))
+	c.advance(time.Second)
+	require.Zero(t, l.Wait("192.0.2.7"))
+}
