@@ -180,6 +180,10 @@ type serveCmd struct {
 	MaxParsing        int           `name:"max-concurrent-cxml" env:"PUNCHOUT_MAX_CONCURRENT_CXML" default:"16" help:"cXML documents parsed and answered at once; beyond it, a document is answered 503 (retry later) at once."`
 	AuthFailureRate   float64       `name:"auth-failure-rate" env:"PUNCHOUT_AUTH_FAILURE_RATE" default:"1" help:"Failed authentications (cXML or admin token) allowed per second per source address, once --auth-failure-burst is used up; then 429."`
 	AuthFailureBurst  int           `name:"auth-failure-burst" env:"PUNCHOUT_AUTH_FAILURE_BURST" default:"20" help:"Failed authentications a source address may make in a row before it is throttled."`
+	SessionIdle       time.Duration `name:"session-idle-timeout" env:"PUNCHOUT_SESSION_IDLE_TIMEOUT" default:"2h" help:"A console session ends after this long without a request (and 12h after sign-in in any case)."`
+	OIDCIssuer        string        `name:"oidc-issuer" env:"PUNCHOUT_OIDC_ISSUER" help:"OpenID Connect provider (issuer URL) for single sign-on to the console; with --oidc-client-id and --oidc-client-secret. Its redirect URL is {base-url}/admin/oidc/callback."`
+	OIDCClientID      string        `name:"oidc-client-id" env:"PUNCHOUT_OIDC_CLIENT_ID" help:"Client ID of the gateway at the OpenID Connect provider."`
+	OIDCClientSecret  string        `name:"oidc-client-secret" env:"PUNCHOUT_OIDC_CLIENT_SECRET" help:"Client secret of the gateway at the OpenID Connect provider (prefer the environment variable to the flag)."`
 	TrustedProxies    string        `name:"trusted-proxies" env:"PUNCHOUT_TRUSTED_PROXIES" help:"Comma-separated addresses or CIDR networks of proxies whose X-Forwarded-For is believed. Default: none; the client address is the socket's."`
 }
 
@@ -189,11 +193,13 @@ func (s *serveCmd) Run(ctx context.Context, g *globals) error {
 		Addr: s.Addr, DB: s.DB, BaseURL: s.BaseURL, AdminToken: s.AdminToken, Demo: s.Demo,
 		SecretKey: s.SecretKey, KeyFile: s.KeyFile, MaxBodyBytes: s.MaxBodyBytes,
 		SMTPAddr: s.SMTPAddr, MailFrom: s.MailFrom, SMTPTLS: mail.TLS(s.SMTPTLS), SMTPUsername: s.SMTPUsername, SMTPPassword: s.SMTPPassword,
-		JobRescueAfter: s.JobRescue,
-		Retention:      exchange.Retention{Kept: s.ExchangeRetention, Refusals: s.RefusalRetention},
-		MaxParsing:     s.MaxParsing,
-		AuthFailure:    app.AuthFailureLimit{Rate: s.AuthFailureRate, Burst: s.AuthFailureBurst},
-		TrustedProxies: s.TrustedProxies,
+		JobRescueAfter:     s.JobRescue,
+		Retention:          exchange.Retention{Kept: s.ExchangeRetention, Refusals: s.RefusalRetention},
+		MaxParsing:         s.MaxParsing,
+		AuthFailure:        app.AuthFailureLimit{Rate: s.AuthFailureRate, Burst: s.AuthFailureBurst},
+		TrustedProxies:     s.TrustedProxies,
+		SessionIdleTimeout: s.SessionIdle,
+		OIDCIssuer:         s.OIDCIssuer, OIDCClientID: s.OIDCClientID, OIDCClientSecret: s.OIDCClientSecret,
 	}, log)
 	if err != nil {
 		return err

@@ -26,6 +26,7 @@ import (
 	"github.com/cxmlgate/punchout/catalog"
 	"github.com/cxmlgate/punchout/cxml"
 	"github.com/cxmlgate/punchout/internal/access"
+	"github.com/cxmlgate/punchout/internal/console"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/exchange"
 	"github.com/cxmlgate/punchout/internal/jobs"
@@ -88,6 +89,13 @@ type Config struct {
 	MaxParsing int
 	// AuthFailure limits failed authentications per source address.
 	AuthFailure AuthFailureLimit
+	// SessionIdleTimeout ends a console session after this long without
+	// a request (default console.DefaultIdleTimeout).
+	SessionIdleTimeout time.Duration
+	// OIDCIssuer, OIDCClientID and OIDCClientSecret, all three or none,
+	// offer single sign-on to the console through an OpenID Connect
+	// provider.
+	OIDCIssuer, OIDCClientID, OIDCClientSecret string
 	// TrustedProxies lists the proxies (addresses or CIDR networks,
 	// comma-separated) whose X-Forwarded-For is believed.
 	TrustedProxies string
@@ -143,6 +151,12 @@ type App struct {
 	Failures *throttle.Limiter
 	// Parsing holds a slot per /cxml document being parsed and answered.
 	Parsing chan struct{}
+	// Console is the admin console's sign-in, with its sessions in
+	// ConsoleSessions; Accounts limits its failed sign-ins per account
+	// (Failures, per source address).
+	Console         *console.Console
+	ConsoleSessions *console.Store
+	Accounts        *throttle.Accounts
 }
 
 // New opens and migrates the database, seeds the demo data when asked,
@@ -205,6 +219,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Agreements = invoicing.NewAgreements(d, a.POs, now)
 	a.Connections = punchout.NewConnections(d, keys, now)
 	a.Sessions = punchout.NewSessions(d, cfg.SessionTTL, now)
+	a.ConsoleSessions = &console.Store{DB: d, Now: now, Idle: cmp.Or(cfg.SessionIdleTimeout, console.DefaultIdleTimeout), Lifetime: console.Lifetime}
 	if err := a.newJobs(); err != nil {
 		d.Close()
 		return nil, err
@@ -244,6 +259,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.Guard.Bootstrap = a.Config.AdminToken
 	if a.Guard.Query, err = apidoc.QueryParameters(); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := a.newConsole(); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -292,6 +311,29 @@ func baseURL(base, addr string) (string, error) {
 	return "http://" + net.JoinHostPort(host, port), nil
 }
 
+// newConsole builds the admin console's sign-in.
+func (a *App) newConsole() error {
+	cfg := a.Config
+	sso, err := console.NewOIDC(cfg.OIDCIssuer, cfg.OIDCClientID, cfg.OIDCClientSecret, cfg.BaseURL, a.Log)
+	if err != nil {
+		return err
+	}
+	a.Accounts = throttle.NewAccounts(0, 0, 0, cfg.Now)
+	a.Console, err = console.New(console.Config{
+		Users: a.Users,
+		OrganizationName: func(ctx context.Context, id string) (string, error) {
+			o, err := a.Organizations.Get(ctx, id)
+			if err != nil {
+				return "", err
+			}
+			return o.Name, nil
+		},
+		Store: a.ConsoleSessions, BaseURL: cfg.BaseURL,
+		Failures: a.Failures, Accounts: a.Accounts, OIDC: sso, Log: a.Log,
+	})
+	return err
+}
+
 // newJobs builds the job queue with the worker of every kind of job, and
 // the periodic jobs.
 func (a *App) newJobs() error {
@@ -304,11 +346,15 @@ func (a *App) newJobs() error {
 	jobs.Register(w, &mail.Sender{DB: a.DB, Addr: cfg.SMTPAddr, From: cfg.MailFrom, TLS: cfg.SMTPTLS,
 		Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, Log: a.Log, Now: cfg.Now})
 	jobs.Register(w, &exchange.Purger{DB: a.DB, Retention: cfg.Retention, Now: cfg.Now, Log: a.Log})
+	jobs.Register(w, &console.Purger{Store: a.ConsoleSessions, Log: a.Log})
 	q, err := jobs.New(a.DB, w, jobs.Config{
 		Log: a.Log, RescueAfter: cfg.JobRescueAfter, Mail: cfg.SMTPAddr != "", Poll: cfg.JobPoll, RetryPolicy: cfg.JobRetryPolicy,
 		Periodic: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(purgeEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return exchange.PurgeJob{}, nil },
-			&river.PeriodicJobOpts{ID: "purge_exchanges", RunOnStart: true})},
+			&river.PeriodicJobOpts{ID: "purge_exchanges", RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(purgeEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return console.PurgeSessionsJob{}, nil },
+				&river.PeriodicJobOpts{ID: "purge_console_sessions", RunOnStart: true})},
 	})
 	if err != nil {
 		return err

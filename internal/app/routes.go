@@ -56,6 +56,15 @@ func (a *App) routes() {
 	e.POST("/punchout/s/:token/cart/remove", pages.RemoveFromCart)
 	e.POST("/punchout/s/:token/checkout", pages.Checkout)
 
+	// Admin console: server-rendered pages, signed in with a session
+	// cookie; forms posted from another origin are refused.
+	con := a.Console
+	adm := e.Group("/admin", con.Protect, con.Sessions)
+	adm.GET("", con.Home)
+	adm.GET("/login", con.LoginForm)
+	adm.POST("/login", con.Login)
+	adm.POST("/logout", con.Logout)
+
 	// Admin API, described by api/openapi.yaml.
 	e.GET("/api/v1/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", apidoc.OpenAPI) })
 	acc := &access.HTTP{DB: a.DB, Users: a.Users, Tokens: a.Tokens}

@@ -1,4 +1,4 @@
-package console
+package console_test
 
 import (
 	"context"
@@ -10,11 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cxmlgate/punchout/internal/apptest"
+	"github.com/cxmlgate/punchout/internal/console"
 	"github.com/cxmlgate/punchout/internal/db"
 	"github.com/cxmlgate/punchout/internal/dbtest"
 )
 
-var _ scs.CtxStore = (*Store)(nil)
+var _ scs.CtxStore = (*console.Store)(nil)
 
 // TestStoreEnds: a session ends after its idle timeout unless it is
 // used, never outlives its lifetime however much it is used, and is gone
@@ -23,7 +24,7 @@ func TestStoreEnds(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		clock := apptest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
-		s := &Store{DB: d, Now: clock.Now, Idle: 2 * time.Hour, Lifetime: 5 * time.Hour}
+		s := &console.Store{DB: d, Now: clock.Now, Idle: 2 * time.Hour, Lifetime: 5 * time.Hour}
 		find := func(token string) bool {
 			t.Helper()
 			_, ok, err := s.FindCtx(ctx, token)
