@@ -64,6 +64,8 @@ func (a *App) routes() {
 	adm.GET("/login", con.LoginForm)
 	adm.POST("/login", con.Login)
 	adm.POST("/logout", con.Logout)
+	adm.GET("/oidc/start", con.OIDCStart)
+	adm.GET("/oidc/callback", con.OIDCCallback)
 
 	// Admin API, described by api/openapi.yaml.
 	e.GET("/api/v1/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", apidoc.OpenAPI) })
