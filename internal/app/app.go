@@ -331,7 +331,13 @@ func (a *App) newConsole() error {
 		Store: a.ConsoleSessions, BaseURL: cfg.BaseURL,
 		Failures: a.Failures, Accounts: a.Accounts, OIDC: sso, Log: a.Log,
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	// A signed-in person may call the admin API from the console's own
+	// origin, with their own role (console.Console.Principal).
+	a.Guard.Sessions = a.Console.Principal
+	return nil
 }
 
 // newJobs builds the job queue with the worker of every kind of job, and

@@ -374,3 +374,37 @@ func (c *Console) Logout(ec echo.Context) error {
 	}
 	return ec.Redirect(http.StatusSeeOther, "/admin/login")
 }
+
+// Principal authenticates an admin API request by its console session
+// cookie, for access.Guard.Sessions: the signed-in person, with their
+// role and organization, as a token of theirs would be. A request that
+// fails http.CrossOriginProtection (a POST, PATCH or DELETE sent from
+// another origin) is not authenticated by its cookie at all, so a page
+// elsewhere cannot act with the person's rights; with SameSite=Lax the
+// browser does not even send the cookie on a cross-site POST, and no
+// API answer allows cross-origin reading (no CORS). A disabled user's
+// cookie authenticates nothing.
+func (c *Console) Principal(ec echo.Context) (access.Principal, bool) {
+	r := ec.Request()
+	ck, err := r.Cookie(c.sm.Cookie.Name)
+	if err != nil || ck.Value == "" || c.cop.Check(r) != nil {
+		return access.Principal{}, false
+	}
+	ctx, err := c.sm.Load(r.Context(), ck.Value)
+	if err != nil {
+		c.Log.Error("console session", "err", err)
+		return access.Principal{}, false
+	}
+	id := c.sm.GetString(ctx, keyUser)
+	if id == "" {
+		return access.Principal{}, false
+	}
+	u, err := c.Users.ByID(ctx, id)
+	if err != nil || u.Disabled {
+		if err != nil && !errs.Is(err, errs.NotFound) {
+			c.Log.Error("console session user", "err", err)
+		}
+		return access.Principal{}, false
+	}
+	return u.Principal(), true
+}
