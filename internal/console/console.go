@@ -121,7 +121,9 @@ func (c *Console) Protect(next echo.HandlerFunc) echo.HandlerFunc {
 		h := ec.Response().Header()
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		// No form-action: browsers apply it to the redirects a form
+		// leads to, and the SSO button's leads to the provider.
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
 		if err := c.cop.Check(ec.Request()); err != nil {
 			return errs.E(errs.Forbidden, "this form was sent from another site, so it was refused: open the console at %s/admin and send it from there", c.BaseURL)
 		}
@@ -341,6 +343,10 @@ func (c *Console) Login(ec echo.Context) error {
 func (c *Console) signIn(ec echo.Context, u *access.User, si access.SignIn) error {
 	ctx := ec.Request().Context()
 	if err := c.Users.SignedInAs(ctx, u, si); err != nil {
+		return err
+	}
+	// Nothing from before sign-in is carried over, under a new token.
+	if err := c.sm.Clear(ctx); err != nil {
 		return err
 	}
 	if err := c.sm.RenewToken(ctx); err != nil {
