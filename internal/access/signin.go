@@ -71,8 +71,9 @@ func (s *Users) SignedInAs(ctx context.Context, u *User, si SignIn) error {
 	})
 }
 
-// anonymous is the actor of what happens before anyone signed in.
-const anonymous Kind = "anonymous"
+// KindAnonymous is the actor of what happens before anyone signed in:
+// a refused sign-in.
+const KindAnonymous Kind = "anonymous"
 
 // SignInFailed records the audit event user.sign_in_failed: a refused
 // attempt to sign in as email (u is nil when no user has it), for
@@ -80,7 +81,7 @@ const anonymous Kind = "anonymous"
 // u's organization, so its admins see attempts on their users.
 func (s *Users) SignInFailed(ctx context.Context, u *User, email, reason string, si SignIn) error {
 	now := s.Now().UTC()
-	ctx = WithPrincipal(ctx, Principal{Kind: anonymous, ID: "", Source: si.Source})
+	ctx = WithPrincipal(ctx, Principal{Kind: KindAnonymous, ID: "", Source: si.Source})
 	org, id := "", ""
 	if u != nil {
 		org, id = deref(u.OrganizationID), u.ID

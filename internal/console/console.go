@@ -124,12 +124,17 @@ func (c *Console) Protect(next echo.HandlerFunc) echo.HandlerFunc {
 		// No form-action: browsers apply it to the redirects a form
 		// leads to, and the SSO button's leads to the provider.
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+		// A sign-in form is small; nothing under /admin reads a large body.
+		ec.Request().Body = http.MaxBytesReader(ec.Response(), ec.Request().Body, maxForm)
 		if err := c.cop.Check(ec.Request()); err != nil {
 			return errs.E(errs.Forbidden, "this form was sent from another site, so it was refused: open the console at %s/admin and send it from there", c.BaseURL)
 		}
 		return next(ec)
 	}
 }
+
+// maxForm bounds the body of a console form.
+const maxForm = 64 << 10
 
 // savedKey marks a request whose session was written.
 const savedKey = "console_session_saved"
@@ -292,6 +297,9 @@ func (c *Console) throttled(ec echo.Context, email string, d time.Duration) erro
 func (c *Console) Login(ec echo.Context) error {
 	ctx := ec.Request().Context()
 	source := ec.RealIP()
+	if err := ec.Request().ParseForm(); err != nil {
+		return c.loginPage(ec, http.StatusRequestEntityTooLarge, "", "This form is too large to be a sign-in.")
+	}
 	email, password := ec.FormValue("email"), ec.FormValue("password")
 	if len(email) > msgMaxLength || len(password) > msgMaxLength {
 		return c.loginPage(ec, http.StatusBadRequest, "", "The email and the password are at most 200 characters each.")

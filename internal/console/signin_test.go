@@ -134,6 +134,7 @@ func TestPasswordSignIn(t *testing.T) {
 			want                  string
 		}{
 			{name: "right password", email: "ada@demo.example", password: password, status: 200, want: "Signed in as Ada Admin (admin) of Demo Corp"},
+			{name: "a demo user", email: app.DemoAdminEmail, password: app.DemoAdminPassword, status: 200, want: "Signed in as Dana Admin (admin) of Demo Corp"},
 			{name: "email in another case", email: " Ada@Demo.Example ", password: password, status: 200, want: "Signed in as Ada Admin"},
 			{name: "wrong password", email: "ada@demo.example", password: "not the password", status: 401, want: "Wrong email or password"},
 			{name: "unknown email", email: "nobody@demo.example", password: password, status: 401, want: "Wrong email or password"},
@@ -159,7 +160,7 @@ func TestPasswordSignIn(t *testing.T) {
 
 		log := audit(t, s)
 		in := events(log, "user.sign_in")
-		require.Len(t, in, 2)
+		require.Len(t, in, 3)
 		assert.Equal(t, "user", in[0].Actor.Kind)
 		assert.Equal(t, "127.0.0.1", in[0].Source)
 		assert.Equal(t, "password", in[0].Changes["method"].After)
@@ -347,7 +348,9 @@ func TestCrossOriginFormsRefused(t *testing.T) {
 		})
 	}
 	b := newBrowser(t, s)
-	got := b.post("/cxml", nil, "Sec-Fetch-Site", "cross-site")
+	got := b.post("/admin/login", url.Values{"email": {"ada@demo.example"}, "password": {strings.Repeat("x", 100<<10)}})
+	assert.Equal(t, 413, got.status, "a form larger than a sign-in")
+	got = b.post("/cxml", nil, "Sec-Fetch-Site", "cross-site")
 	assert.Equal(t, 200, got.status)
 	assert.Contains(t, got.body, "<cXML")
 }
