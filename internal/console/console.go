@@ -254,12 +254,14 @@ func (c *Console) LoginForm(ec echo.Context) error {
 
 // Messages of the sign-in page.
 const (
-	msgWrong     = "Wrong email or password."
-	msgDisabled  = "This account is disabled: ask your organization's admin."
-	msgNoInvite  = "No invitation for this email: ask your organization's admin."
-	msgTooMany   = "Too many attempts, wait %s, then try again."
-	msgMaxLength = 200
+	msgWrong    = "Wrong email or password."
+	msgDisabled = "This account is disabled: ask your organization's admin."
+	msgNoInvite = "No invitation for this email: ask your organization's admin."
+	msgTooMany  = "Too many attempts, wait %s, then try again."
 )
+
+// maxField is the longest email or password the sign-in form takes.
+const maxField = 200
 
 // accountKey is the key of an email in the per-account limit: its
 // normal form, or, for something that is not an address, its trimmed
@@ -301,7 +303,7 @@ func (c *Console) Login(ec echo.Context) error {
 		return c.loginPage(ec, http.StatusRequestEntityTooLarge, "", "This form is too large to be a sign-in.")
 	}
 	email, password := ec.FormValue("email"), ec.FormValue("password")
-	if len(email) > msgMaxLength || len(password) > msgMaxLength {
+	if len(email) > maxField || len(password) > maxField {
 		return c.loginPage(ec, http.StatusBadRequest, "", "The email and the password are at most 200 characters each.")
 	}
 	account := accountKey(email)
