@@ -111,9 +111,6 @@ func New(cfg Config) (*Console, error) {
 	return &Console{Config: cfg, sm: sm, cop: cop}, nil
 }
 
-// Cookie is the session cookie's name.
-func (c *Console) Cookie() string { return c.sm.Cookie.Name }
-
 // Protect refuses a form posted from another origin (any method but GET,
 // HEAD and OPTIONS), and keeps console pages out of caches and frames.
 func (c *Console) Protect(next echo.HandlerFunc) echo.HandlerFunc {
