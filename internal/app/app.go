@@ -156,7 +156,9 @@ type App struct {
 	// (Failures, per source address).
 	Console         *console.Console
 	ConsoleSessions *console.Store
-	Accounts        *throttle.Accounts
+	// ConsolePages are the console's pages past sign-in.
+	ConsolePages *console.Pages
+	Accounts     *throttle.Accounts
 }
 
 // New opens and migrates the database, seeds the demo data when asked,
@@ -337,6 +339,14 @@ func (a *App) newConsole() error {
 	// A signed-in person may call the admin API from the console's own
 	// origin, with their own role (console.Console.Principal).
 	a.Guard.Sessions = a.Console.Principal
+	a.ConsolePages = &console.Pages{
+		Console: a.Console, Organizations: a.Organizations, Connections: a.Connections, POs: a.POs,
+		Billing: a.Billing, Catalog: a.Catalog, Exchanges: a.DB.R, BaseURL: cfg.BaseURL, Now: cfg.Now,
+		// Send a test: answered in-process, as POST /cxml answers it.
+		CXML: func(ctx context.Context, body []byte, requestID string) []byte {
+			return a.Endpoint.Serve(ctx, body, nil, requestID).Body
+		},
+	}
 	return nil
 }
 

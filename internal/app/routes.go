@@ -60,7 +60,19 @@ func (a *App) routes() {
 	// cookie; forms posted from another origin are refused.
 	con := a.Console
 	adm := e.Group("/admin", con.Protect, con.Sessions)
-	adm.GET("", con.Home)
+	pg := a.ConsolePages
+	in := pg.SignedIn
+	adm.GET("", pg.Home, in)
+	adm.GET("/static/copy.js", pg.Script)
+	adm.GET("/connections", pg.ListConnections, in)
+	adm.GET("/connections/new", pg.NewConnection, in)
+	adm.POST("/connections", pg.CreateConnection, in)
+	adm.GET("/connections/:id", pg.ShowConnection, in)
+	adm.GET("/connections/:id/edit", pg.EditConnection, in)
+	adm.POST("/connections/:id", pg.UpdateConnection, in)
+	adm.POST("/connections/:id/rotate", pg.RotateSecret, in)
+	adm.POST("/connections/:id/disable", pg.DisableConnection, in)
+	adm.POST("/connections/:id/test", pg.TestConnection, in)
 	adm.GET("/login", con.LoginForm)
 	adm.POST("/login", con.Login)
 	adm.POST("/logout", con.Logout)
