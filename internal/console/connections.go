@@ -175,7 +175,7 @@ func (p *Pages) NewConnection(ec echo.Context) error {
 		return err
 	}
 	return p.showForm(ec, http.StatusOK, connForm{OrganizationID: org, System: string(punchout.Coupa),
-		FormPostField: punchout.FieldURLEncoded, PAYGBlanket: punchout.DefaultPAYGBlanket.String()}, "")
+		FormPostField: punchout.FieldURLEncoded, PAYGBlanket: punchout.DefaultPAYGBlanket.StringFixed(2)}, "")
 }
 
 func hostsOf(s string) []string {
