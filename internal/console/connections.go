@@ -56,7 +56,10 @@ func (p *Pages) ListConnections(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := connList{Pager: pg, Q: ec.QueryParam("q"), System: system, Status: status, Org: org, CanEdit: principal(ec).Role.AtLeast(access.Admin)}
+	d := connList{Pager: pg, Q: ec.QueryParam("q"), System: system, Status: status, CanEdit: principal(ec).Role.AtLeast(access.Admin)}
+	if !principal(ec).Scoped() {
+		d.Org = org // The operator's pick, kept in the links.
+	}
 	for _, c := range all[from:to] {
 		last, err := exchange.Last(ctx, p.Exchanges, c.ID)
 		if err != nil {
