@@ -17,13 +17,19 @@ export CGO_ENABLED = 1
 FUZZTIME ?= 150000x
 FUZZ_TARGETS = $(shell grep -rhoE '^func (Fuzz[A-Za-z0-9_]+)' --include='*_test.go' . | sed 's/func //')
 
-.PHONY: run test deps lint tidy-check bench bench-smoke bench-billing fuzz fuzz-smoke build
+.PHONY: run test deps lint tidy-check bench bench-smoke bench-billing fuzz fuzz-smoke build screenshots
 
 run:
 	$(GO) run ./cmd/punchout serve --demo
 
 build:
 	$(GO) build -o bin/punchout ./cmd/punchout
+
+# A PNG of every console page with the demo data, at 1280 and 390 pixels
+# wide, in headless Chromium, for a reviewer to look at.
+SCREENSHOTS_DIR ?= screenshots
+screenshots:
+	$(GO) run ./scripts/screenshots -out $(SCREENSHOTS_DIR)
 
 deps:
 	./scripts/deps.sh

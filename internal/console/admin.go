@@ -189,7 +189,7 @@ func (p *Pages) fail(ec echo.Context, err error) error {
 	if status == 0 {
 		return err
 	}
-	return p.render(ec, status, "error", view{Title: http.StatusText(status), Error: errs.MessageOf(err)})
+	return p.render(ec, status, "error", view{Title: http.StatusText(status), Data: errs.MessageOf(err)})
 }
 
 // Script answers GET /admin/static/copy.js, the copy buttons.

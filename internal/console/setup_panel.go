@@ -34,7 +34,7 @@ func setupPanels(c *punchout.Connection, cxmlURL, secret string) []panel {
 	secretField := func(label string) field {
 		x := f(label, secret)
 		if secret == "" {
-			x.Missing = "Shown only once, when the connection is created or its secret rotated. Lost it? Rotate the secret below."
+			x.Missing = "Shown only once, when the connection is created or its secret rotated. Lost it? Rotate the shared secret (the button above) to make a new one."
 		}
 		return x
 	}
