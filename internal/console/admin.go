@@ -64,7 +64,7 @@ var adminFuncs = template.FuncMap{
 
 var adminPages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range []string{"home", "connections", "connection", "connection_form", "error"} {
+	for _, name := range []string{"home", "connections", "connection", "connection_form", "error", "invoices", "invoice"} {
 		m[name] = template.Must(template.New("").Funcs(adminFuncs).ParseFS(adminFS, "templates/admin/layout.html", "templates/admin/"+name+".html"))
 	}
 	return m
