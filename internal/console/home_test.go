@@ -60,7 +60,7 @@ func TestHomeAttention(t *testing.T) {
 		got = b.get("/admin")
 		require.Equal(t, http.StatusOK, got.status)
 		for _, want := range []string{
-			"inv_failed_demo", "Invoice line amount exceeds the PO line", "3 attempts",
+			"inv_failed_demo", "Invoice line amount exceeds the PO line", "attempts: 3",
 			"PO-EXPIRING", fmt.Sprintf("expires at the end of 2030-12, in %d days", int(time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC).Sub(clock.Now()).Hours()/24)),
 			"offer-ledgerflow-private-fps",
 			`<a href="/admin/connections/conn_demo_coupa">Demo Corp Coupa</a>`,

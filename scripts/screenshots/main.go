@@ -108,6 +108,8 @@ func run(out string) error {
 		{"connection-ariba", "/admin/connections/" + app.DemoAribaID},
 		{"connection-new", "/admin/connections/new"},
 		{"connection-edit", "/admin/connections/" + app.DemoCoupaID + "/edit"},
+		{"invoices", "/admin/invoices"},
+		{"invoice-failed", "/admin/invoices/inv_demo_failed"},
 		{"not-found", "/admin/connections/conn_nobody"},
 	} {
 		if err := visit(p[0], p[1]); err != nil {
@@ -158,7 +160,17 @@ func seed(ctx context.Context, a *app.App) error {
 	}
 	bad := append(append(append([]byte{}, doc[:i]...), []byte("<BrowserFormPost><URL>https://elsewhere.example/cart</URL>")...), doc[j:]...)
 	a.Endpoint.Serve(ctx, bad, nil, "screenshots")
-	return nil
+	// An invoice the buyer refused, as the deliverer leaves one (there is
+	// no API that makes one without a billing run and a buyer to refuse).
+	inv := `<?xml version="1.0" encoding="UTF-8"?>
+<cXML payloadID="inv_demo_failed@gateway"><Header><Sender><Credential domain="DUNS"><Identity>081254817</Identity><SharedSecret>[redacted]</SharedSecret></Credential></Sender></Header></cXML>`
+	_, err = a.DB.W.ExecContext(ctx, a.DB.Rebind(`INSERT INTO invoices
+		(id, organization_id, connection_id, kind, bill_key, po_number, billing_period, period_start, period_end, invoice_date, total, currency,
+		 delivery_status, delivery_attempts, last_error, payload_id, document, created_at)
+		VALUES ('inv_demo_failed', ?, ?, 'out_of_cycle', 'screenshots:1', 'PO-4471', ?, ?, ?, ?, '40000.00', 'USD', 'failed', 1,
+		 'status 417: Invoice line amount exceeds the PO line', 'inv_demo_failed@gateway', ?, ?)`),
+		app.DemoOrganizationID, app.DemoCoupaID, now.Format("2006-01"), now.Format("2006-01-02"), now.Format("2006-01-02"), now.Format("2006-01-02"), []byte(inv), now)
+	return err
 }
 
 func browser() (context.Context, context.CancelFunc) {
