@@ -22,7 +22,8 @@ import (
 	"github.com/cxmlgate/punchout/punchout"
 )
 
-// Pages are the console's pages past sign-in: home and connections.
+// Pages are the console's pages past sign-in: home, connections and
+// invoices.
 // Each page reads and changes through the services the admin API's
 // handlers call, with the same role and organization rules as its
 // routes (internal/app/routes.go): a page needs the least role its API

@@ -12,8 +12,9 @@
 // deleted user's sessions stop working at once. Forms posted to /admin
 // from another origin are refused (net/http.CrossOriginProtection).
 //
-// Past sign-in, Pages are the console's pages (home, connections): each
-// reads and changes through the services the admin API's handlers call,
-// with the same role and organization rules, and with the signed-in
-// person in the request's context, so that the audit log names them.
+// Past sign-in, Pages are the console's pages (home, connections,
+// invoices): each reads and changes through the services the admin API's
+// handlers call, with the same role and organization rules, and with the
+// signed-in person in the request's context, so that the audit log names
+// them.
 package console

@@ -152,3 +152,36 @@ func TestBrowserConnections(t *testing.T) {
 	assert.Contains(t, text, "connection "+id+" not found")
 	assert.NotContains(t, text, "Acme Coupa")
 }
+
+// TestBrowserResend: in headless Chromium, the demo billing person
+// filters the invoices by delivery status, opens the failed one and
+// presses Resend.
+func TestBrowserResend(t *testing.T) {
+	s := apptest.Start(t, sqliteDSN(t))
+	sentInvoice(t, s, "inv_demo_failed", app.DemoOrganizationID, "failed")
+	sentInvoice(t, s, "inv_demo_delivered", app.DemoOrganizationID, "delivered")
+	ctx := browsertest.New(t, time.Minute)
+	signInAs(t, ctx, s.URL, app.DemoBillingEmail, app.DemoBillingPassword)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`nav a[href="/admin/invoices"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Filter invoices"]`)),
+	))
+	sel := byLabel(t, ctx, "Delivery status")
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS(sel), "failed"),
+		chromedp.Submit(chromedp.CSS(sel)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/invoices/inv_demo_failed"]`)),
+	))
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main table")))
+	require.NoError(t, err)
+	assert.NotContains(t, text, "inv_demo_delivered")
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`a[href="/admin/invoices/inv_demo_failed"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/resend"] button`)),
+		chromedp.Click(chromedp.CSS(`form[action$="/resend"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`main .notice`)),
+	))
+	notice, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`main .notice`)))
+	require.NoError(t, err)
+	assert.Contains(t, notice, "The invoice is queued to be sent again")
+}
