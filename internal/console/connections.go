@@ -178,7 +178,7 @@ func (p *Pages) NewConnection(ec echo.Context) error {
 		return err
 	}
 	return p.showForm(ec, http.StatusOK, connForm{OrganizationID: org, System: string(punchout.Coupa),
-		FormPostField: punchout.FieldURLEncoded, PAYGBlanket: punchout.DefaultPAYGBlanket.StringFixed(2)}, "")
+		FormPostField: punchout.FieldURLEncoded, PAYGBlanket: punchout.DefaultPAYGBlanket.String()}, "")
 }
 
 func hostsOf(s string) []string {

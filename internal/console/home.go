@@ -14,11 +14,12 @@ import (
 	"github.com/cxmlgate/punchout/invoicing"
 )
 
+// lowBalance: a tracked PO line item with less than this share of its
+// amount left (the seeds' 75% notice), a decimal as money is.
+var lowBalance = decimal.RequireFromString("0.75")
+
 // What the home page calls attention to.
 const (
-	// lowBalance: a tracked PO line item with less than this share of
-	// its amount left (the seeds' 75% notice).
-	lowBalance = 0.75
 	// poExpiryWindow: a PO that expires within this many days.
 	poExpiryWindow = 60
 	// offerExpiryWindow: a private offer that expires within this many
@@ -88,7 +89,7 @@ func (p *Pages) attention(ctx context.Context, org string, d *homeData) error {
 		return err
 	}
 	for _, inv := range failed {
-		d.Failed = append(d.Failed, failedInvoice{ID: inv.ID, OrgID: org, PONumber: inv.PONumber, Total: inv.Total + " " + inv.Currency,
+		d.Failed = append(d.Failed, failedInvoice{ID: inv.ID, OrgID: org, PONumber: inv.PONumber, Total: inv.Total.Text(),
 			Date: inv.InvoiceDate, Error: inv.LastError, Attempts: inv.DeliveryAttempts})
 	}
 	pos, err := p.POs.List(ctx, org)
@@ -140,15 +141,14 @@ func (p *Pages) attention(ctx context.Context, org string, d *homeData) error {
 func poConcern(po *invoicing.PurchaseOrder, now time.Time) string {
 	var why []string
 	for _, li := range po.LineItems {
-		if li.Amount == "" || li.Balance == "" {
+		if !li.Amount.IsSet() || !li.Balance.IsSet() {
 			continue
 		}
-		amt, err1 := decimal.NewFromString(li.Amount)
-		bal, err2 := decimal.NewFromString(li.Balance)
-		if err1 != nil || err2 != nil || !amt.IsPositive() {
+		amt, bal := li.Amount.Decimal(), li.Balance.Decimal()
+		if !amt.IsPositive() {
 			continue
 		}
-		if bal.LessThan(amt.Mul(decimal.NewFromFloat(lowBalance))) {
+		if bal.LessThan(amt.Mul(lowBalance)) {
 			pct := bal.Div(amt).Mul(decimal.NewFromInt(100)).Round(0)
 			why = append(why, fmt.Sprintf("line item %s has %s %s of %s left (%s%%)", li.ID, li.Balance, li.Currency, li.Amount, pct))
 		}

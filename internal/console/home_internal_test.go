@@ -6,13 +6,20 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/cxmlgate/punchout/internal/money"
 	"github.com/cxmlgate/punchout/invoicing"
 )
 
 func TestPOConcern(t *testing.T) {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	usd := func(s string) money.Amount {
+		if s == "" {
+			return money.Amount{}
+		}
+		return money.MustParse(s, "USD")
+	}
 	li := func(amount, balance string) invoicing.LineItem {
-		return invoicing.LineItem{ID: "li_1", Amount: amount, Balance: balance, Currency: "USD"}
+		return invoicing.LineItem{ID: "li_1", Amount: usd(amount), Balance: usd(balance), Currency: "USD"}
 	}
 	tests := []struct {
 		name       string
@@ -27,7 +34,7 @@ func TestPOConcern(t *testing.T) {
 		{name: "expires at the end of this month", expiration: "2026-12", want: "expires at the end of 2026-12, in 30 days"},
 		{name: "expires in 61 days", expiration: "2027-01", want: ""},
 		{name: "expired", expiration: "2026-11"},
-		{name: "both", expiration: "2026-12", items: []invoicing.LineItem{li("100", "10")}, want: "line item li_1 has 10 USD of 100 left (10%); expires at the end of 2026-12, in 30 days"},
+		{name: "both", expiration: "2026-12", items: []invoicing.LineItem{li("100", "10")}, want: "line item li_1 has 10.00 USD of 100.00 left (10%); expires at the end of 2026-12, in 30 days"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

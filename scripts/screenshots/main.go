@@ -24,6 +24,7 @@ import (
 
 	"github.com/cxmlgate/punchout/internal/access"
 	"github.com/cxmlgate/punchout/internal/app"
+	"github.com/cxmlgate/punchout/internal/money"
 	"github.com/cxmlgate/punchout/invoicing"
 )
 
@@ -145,7 +146,7 @@ func seed(ctx context.Context, a *app.App) error {
 	now := time.Now().UTC()
 	po := &invoicing.PurchaseOrder{ID: "PO-4471", OrganizationID: app.DemoOrganizationID, BillFrom: "AWS Inc.",
 		EffectiveMonth: now.AddDate(0, -6, 0).Format("2006-01"), ExpirationMonth: now.Format("2006-01"),
-		LineItems: []invoicing.LineItem{{Type: "all", StartMonth: now.AddDate(0, -6, 0).Format("2006-01"), EndMonth: now.Format("2006-01"), Amount: "5000.00", Currency: "USD"}}}
+		LineItems: []invoicing.LineItem{{Type: "all", StartMonth: now.AddDate(0, -6, 0).Format("2006-01"), EndMonth: now.Format("2006-01"), Amount: money.MustParse("5000.00", "USD"), Currency: "USD"}}}
 	if err := a.POs.Create(ctx, po); err != nil {
 		return err
 	}
