@@ -22,6 +22,9 @@ func TestPasswordHashes(t *testing.T) {
 		{"not argon2id", "$2a$10$abcdefghijklmnopqrstuv", "x", false},
 		{"broken parameters", "$argon2id$v=19$m=x$AAAA$AAAA", "x", false},
 		{"broken salt", "$argon2id$v=19$m=19456,t=2,p=1$!!$AAAA", "x", false},
+		{"no passes", "$argon2id$v=19$m=19456,t=0,p=1$c2FsdA$aGFzaA", "x", false},
+		{"no lanes", "$argon2id$v=19$m=19456,t=2,p=0$c2FsdA$aGFzaA", "x", false},
+		{"too much memory", "$argon2id$v=19$m=4294967295,t=2,p=1$c2FsdA$aGFzaA", "x", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, CheckPassword(tc.hash, tc.pw)) })
 	}
@@ -32,6 +35,7 @@ func TestPasswordHashes(t *testing.T) {
 func FuzzCheckPassword(f *testing.F) {
 	f.Add("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA", "pw")
 	f.Add("$argon2id$v=19$m=1,t=1,p=1$$", "")
+	f.Add("$argon2id$v=19$m=1,t=0,p=1$$AA", "") // found by the fuzzer: argon2 panicked
 	f.Fuzz(func(t *testing.T, hash, pw string) {
 		// Bound the work a fuzzed hash can ask for.
 		if strings.Contains(hash, "m=") && !strings.Contains(hash, "m=1,") {

@@ -57,6 +57,11 @@ func CheckPassword(hash, pw string) bool {
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
 		return false
 	}
+	// argon2 panics below one pass or one lane; and a hash that asks for
+	// more than ours ever do (at most a GiB, ten passes) is not ours.
+	if t < 1 || t > 10 || p < 1 || m < 8*uint32(p) || m > 1<<20 {
+		return false
+	}
 	b64 := base64.RawStdEncoding
 	salt, err1 := b64.DecodeString(parts[4])
 	want, err2 := b64.DecodeString(parts[5])
