@@ -26,7 +26,7 @@ var templateFS embed.FS
 
 var pages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range []string{"login", "home"} {
+	for _, name := range []string{"login"} {
 		m[name] = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return m
@@ -217,24 +217,6 @@ func (c *Console) render(ec echo.Context, status int, name string, p page) error
 
 func (c *Console) loginPage(ec echo.Context, status int, email, msg string) error {
 	return c.render(ec, status, "login", page{Title: "Sign in", Email: email, Error: msg, SSO: c.OIDC != nil})
-}
-
-// Home answers GET /admin: who is signed in, and a sign-out button.
-func (c *Console) Home(ec echo.Context) error {
-	u, err := c.current(ec)
-	if err != nil {
-		return err
-	}
-	if u == nil {
-		return ec.Redirect(http.StatusSeeOther, "/admin/login")
-	}
-	org := "the marketplace"
-	if u.OrganizationID != nil {
-		if org, err = c.OrganizationName(ec.Request().Context(), *u.OrganizationID); err != nil {
-			return err
-		}
-	}
-	return c.render(ec, http.StatusOK, "home", page{Title: "Console", Name: u.Name, Role: string(u.Role), Organization: org})
 }
 
 // LoginForm answers GET /admin/login.
